@@ -1,0 +1,17 @@
+"""Quantum reset models: steady states and Spohn entropy production (seed 004)."""
+
+from ._dynamics import (
+    entropy_production_trajectory as entropy_production_trajectory,
+    evolve as evolve,
+)
+from ._reset import (
+    entropy_production as entropy_production,
+    qrm_lindbladian_action as qrm_lindbladian_action,
+    reset_steady_state as reset_steady_state,
+)
+from ._results import EntropyProduction as EntropyProduction
+from ._spohn import spohn_entropy_production as spohn_entropy_production
+from ._tripartite import (
+    tripartite_entropy_production as tripartite_entropy_production,
+    tripartite_lindbladians as tripartite_lindbladians,
+)

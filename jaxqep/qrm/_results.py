@@ -1,0 +1,30 @@
+"""Result containers of the reset-model entry points (pytrees: jit/vmap/grad friendly)."""
+
+from __future__ import annotations
+
+import equinox as eqx
+from jaxtyping import Array
+
+
+class EntropyProduction(eqx.Module):
+    """Spohn entropy production of a decomposition ``L = Σ_j L_j`` (seed 004, eqs. 2.10-2.13).
+
+    Attributes:
+        total: ``σ = Σ_j σ_j``.
+        parts: ``σ_j(ρ) = tr(L_j(ρ)(ln ρ_j - ln ρ)) ≥ 0``, shape ``(J,)``.
+        fluxes: entropy flux *into* reservoir ``j``, ``φ_j(ρ) = tr(L_j(ρ) ln ρ_j)``,
+            shape ``(J,)`` (eq. 2.13 and 8.26 of seed 004). The entropy balance reads
+            ``dS/dt = σ - Σ_j φ_j``; at the steady state ``Σ_j φ_j = σ``.
+        rho: the state at which everything is evaluated (the steady state ``ρ⁺`` of ``L``
+            unless a state was given), shape ``(d, d)``.
+        partial_states: the steady states ``ρ_j`` of the parts, shape ``(J, d, d)``.
+        residual: largest ``‖L_k(ρ_k)‖_F`` over the steady states solved for (0 for
+            closed forms up to rounding); a health indicator, see the README.
+    """
+
+    total: Array
+    parts: Array
+    fluxes: Array
+    rho: Array
+    partial_states: Array
+    residual: Array

@@ -1,0 +1,152 @@
+"""Tripartite reset models A-C-B (seed 004, Secs. 6-8), dense route.
+
+``L_g = L^A_{λg} + L^B_{(1-λ)g}`` with ``L^A = -igλ[H, ·] + D_A`` and
+``L^B = -ig(1-λ)[H, ·] + D_B``, ``D_A(ρ) = γ_A(τ_A ⊗ tr_A ρ - ρ)``,
+``D_B(ρ) = γ_B(tr_B ρ ⊗ τ_B - ρ)``. The three steady states ``ρ⁺_g, ρ^A, ρ^B`` come
+from *one* batched, implicitly differentiated LU solve of the bordered systems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike
+
+from .. import _validate as val
+from .._steady import _check_state, solve_bordered
+from .._superop import (
+    apply_reset_A,
+    apply_reset_B,
+    hamiltonian_superop,
+    tripartite_reset_A,
+    tripartite_reset_B,
+    unvec,
+)
+from ._results import EntropyProduction
+from ._spohn import spohn_parts
+
+__all__ = ["tripartite_entropy_production", "tripartite_lindbladians", "validate_tripartite"]
+
+
+def validate_tripartite(H, tau_A, tau_B, gamma_A, gamma_B, dims):
+    h = val.hermitian(H, "H")
+    d = h.shape[0]
+    dims = val.dims3(dims, d)
+    na, nc, nb = dims
+    tau_a = val.density_matrix(tau_A, "tau_A", na)
+    tau_b = val.density_matrix(tau_B, "tau_B", nb)
+    gamma_a = val.positive(val.real_scalar(gamma_A, "gamma_A"), "gamma_A")
+    gamma_b = val.positive(val.real_scalar(gamma_B, "gamma_B"), "gamma_B")
+    return h, tau_a, tau_b, gamma_a, gamma_b, dims
+
+
+def validate_coupling(g, lam):
+    g = val.nonzero_scalar(g, "g")
+    lam = val.real_scalar(lam, "lam")
+    lam = val.check(
+        lam,
+        (jnp.abs(lam) < 1e-12) | (jnp.abs(lam - 1.0) < 1e-12),
+        "lam: must not be 0 or 1 (one partial Lindbladian would act on one end only "
+        "and its steady state would not be unique, seed 004 Sec. 7)",
+    )
+    return g, lam
+
+
+def tripartite_lindbladians(
+    h: Array,
+    tau_a: Array,
+    tau_b: Array,
+    gamma_a: Array,
+    gamma_b: Array,
+    dims: Sequence[int],
+    g: Array,
+    lam: Array,
+) -> Array:
+    """Stack ``(L^A_{λg}, L^B_{(1-λ)g})`` as ``(2, d², d²)`` matrices (no validation)."""
+    dtype = jnp.result_type(h.dtype, tau_a.dtype, tau_b.dtype, jnp.complex64)
+    ham = hamiltonian_superop(h.astype(dtype))
+    la = g * lam * ham + tripartite_reset_A(tau_a.astype(dtype), dims, gamma_a)
+    lb = g * (1.0 - lam) * ham + tripartite_reset_B(tau_b.astype(dtype), dims, gamma_b)
+    return jnp.stack([la, lb])
+
+
+def tripartite_entropy_production(
+    H: ArrayLike,
+    tau_A: ArrayLike,
+    tau_B: ArrayLike,
+    gamma_A: ArrayLike,
+    gamma_B: ArrayLike,
+    dims: Sequence[int],
+    g: ArrayLike,
+    lam: ArrayLike,
+    method: str = "auto",
+    **solver_options,
+) -> EntropyProduction:
+    """Entropy production of a tripartite reset model ``H_A ⊗ H_C ⊗ H_B``.
+
+    Args:
+        H: Hermitian coupling Hamiltonian, shape ``(d, d)`` with ``d = n_A n_C n_B``.
+        tau_A: reset state on ``H_A``, ``(n_A, n_A)``.
+        tau_B: reset state on ``H_B``, ``(n_B, n_B)``.
+        gamma_A: reset rate of A (> 0).
+        gamma_B: reset rate of B (> 0).
+        dims: ``(n_A, n_C, n_B)`` as Python ints (static).
+        g: coupling constant (non-zero).
+        lam: splitting ``λ`` (real, not 0 or 1).
+        method: ``"dense"`` (``d² x d²`` LU), ``"iterative"`` (matrix-free Krylov, for large
+            chains) or ``"auto"`` (dense up to ``d = 32``).
+        **solver_options: passed to the iterative solver.
+
+    Returns:
+        :class:`EntropyProduction` with parts and fluxes ordered ``(A, B)``.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxqep
+        >>> H = jaxqep.models.three_qubit_chain(0.08, 0.1, 0.05, 0.1, 0.05, 0.1)
+        >>> tA, tB = jaxqep.models.diagonal_reset_state(0.95), jaxqep.models.diagonal_reset_state(0.6)
+        >>> ep = jaxqep.qrm.tripartite_entropy_production(H, tA, tB, 0.7, 0.6, (2, 2, 2), 0.1, 0.3)
+        >>> bool(ep.total > 0)
+        True
+    """
+    h, tau_a, tau_b, gamma_a, gamma_b, dims = validate_tripartite(
+        H, tau_A, tau_B, gamma_A, gamma_B, dims
+    )
+    g, lam = validate_coupling(g, lam)
+    if method not in ("auto", "dense", "iterative"):
+        raise ValueError(f"method: must be 'auto', 'dense' or 'iterative', got {method!r}")
+    d = h.shape[0]
+    if method == "iterative" or (method == "auto" and d > 32):
+        from ._iterative import tripartite_entropy_production_iterative
+
+        return tripartite_entropy_production_iterative(
+            h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam, **solver_options
+        )
+    if solver_options:
+        raise TypeError(f"unexpected solver options for the dense method: {sorted(solver_options)}")
+    parts_l = tripartite_lindbladians(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
+    systems = jnp.concatenate([jnp.sum(parts_l, axis=0)[None], parts_l], axis=0)
+    xs = jax.vmap(solve_bordered)(systems)
+    states = unvec(xs, d)
+    names = ("L_g (total)", "L^A (part A)", "L^B (part B)")
+    states = jnp.stack([_check_state(states[k], names[k]) for k in range(3)])
+    states = 0.5 * (states + jnp.conj(jnp.swapaxes(states, -1, -2)))
+    residual = jnp.max(jnp.linalg.norm(jnp.einsum("kab,kb->ka", systems, xs), axis=-1))
+    rho = val.faithful(states[0], "steady state ρ⁺_g")
+    partial = jnp.stack(
+        [val.faithful(states[1], "steady state ρ^A"), val.faithful(states[2], "steady state ρ^B")]
+    )
+    dtype = rho.dtype
+    comm = -1j * (h.astype(dtype) @ rho - rho @ h.astype(dtype))
+    act_a = g * lam * comm + gamma_a * apply_reset_A(rho, tau_a.astype(dtype), dims)
+    act_b = g * (1.0 - lam) * comm + gamma_b * apply_reset_B(rho, tau_b.astype(dtype), dims)
+    parts, fluxes = spohn_parts(jnp.stack([act_a, act_b]), rho, partial)
+    return EntropyProduction(
+        total=jnp.sum(parts),
+        parts=parts,
+        fluxes=fluxes,
+        rho=rho,
+        partial_states=partial,
+        residual=residual,
+    )
