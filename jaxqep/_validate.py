@@ -42,7 +42,7 @@ def as_inexact(x: ArrayLike, name: str) -> Array:
     try:
         arr = jnp.asarray(x)
     except TypeError as e:  # pragma: no cover - exotic inputs
-        raise TypeError(f"{name}: cannot be converted to an array ({e})") from None
+        raise TypeError(f"{name}: expected a numeric array ({e})") from None
     if arr.dtype == jnp.bool_ or not (
         jnp.issubdtype(arr.dtype, jnp.number)
     ):
