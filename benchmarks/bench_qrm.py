@@ -102,7 +102,9 @@ def bench_qutip(n_points: int, sample):
         rho_b = qutip.steadystate(g * (1 - lam) * comm + db)
         lr, la, lb = rho.logm(), rho_a.logm(), rho_b.logm()
         act_a = qutip.vector_to_operator((g * lam * comm + da) * qutip.operator_to_vector(rho))
-        act_b = qutip.vector_to_operator((g * (1 - lam) * comm + db) * qutip.operator_to_vector(rho))
+        act_b = qutip.vector_to_operator(
+            (g * (1 - lam) * comm + db) * qutip.operator_to_vector(rho)
+        )
         return np.array([(act_a * (la - lr)).tr().real, (act_b * (lb - lr)).tr().real])
 
     g0, lam0, ref = sample
@@ -129,13 +131,17 @@ def main(argv=None):
     qt_pps = args.qutip_points / q["run_s"]
     print(f"\nThree-qubit chain, σ_A and σ_B, float64, batch of {args.points} (g, λ) points")
     print(f"{'':28s}{'points/s':>14s}")
-    print(f"{'QuTiP 5 (3 steadystate+logm)':28s}{qt_pps:14.1f}   ({args.qutip_points} points timed)")
+    print(
+        f"{'QuTiP 5 (3 steadystate+logm)':28s}{qt_pps:14.1f}   ({args.qutip_points} points timed)"
+    )
     print(f"{'jaxqep jit(vmap)':28s}{jax_pps:14.1f}")
     print(f"speed-up jaxqep / QuTiP: {jax_pps / qt_pps:.0f}x   (target >= 1000x)")
     print(f"agreement at a sample point: max rel. diff {q['max_rel_diff']:.2e}")
-    print(f"compile time (forward): {j['compile_s']:.2f} s; (gradient): {j['grad_compile_s']:.2f} s")
     print(
-        "compiled memory of the batch: temp {:.1f} MiB, arguments {:.2f} MiB, outputs {:.2f} MiB".format(
+        f"compile time (forward): {j['compile_s']:.2f} s; (gradient): {j['grad_compile_s']:.2f} s"
+    )
+    print(
+        "compiled memory of the batch: temp {:.1f} MiB, args {:.2f} MiB, outputs {:.2f} MiB".format(
             j["temp_bytes"] / 2**20, j["arg_bytes"] / 2**20, j["out_bytes"] / 2**20
         )
     )

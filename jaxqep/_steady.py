@@ -53,7 +53,7 @@ def solve_bordered(lmat: Array) -> Array:
 def _check_state(rho: Array, name: str) -> Array:
     d = rho.shape[-1]
     dtype_eps = jnp.finfo(jnp.real(rho).dtype).eps
-    tol = 1e3 * d * dtype_eps ** 0.5 if dtype_eps > 1e-10 else 1e-6
+    tol = 1e3 * d * dtype_eps**0.5 if dtype_eps > 1e-10 else 1e-6
     finite = jnp.all(jnp.isfinite(rho))
     herm_err = jnp.max(jnp.abs(rho - jnp.conj(rho.T)))
     norm = jnp.sqrt(jnp.sum(jnp.abs(rho) ** 2))

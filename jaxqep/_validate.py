@@ -26,7 +26,7 @@ POS_TOL = 1e-10
 
 
 def _is_concrete(x) -> bool:
-    return not isinstance(x, jax.core.Tracer)
+    return not isinstance(x, jax.core.Tracer)  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def check(x: Array, bad: Array | bool, message: str) -> Array:
@@ -43,9 +43,7 @@ def as_inexact(x: ArrayLike, name: str) -> Array:
         arr = jnp.asarray(x)
     except TypeError as e:  # pragma: no cover - exotic inputs
         raise TypeError(f"{name}: expected a numeric array ({e})") from None
-    if arr.dtype == jnp.bool_ or not (
-        jnp.issubdtype(arr.dtype, jnp.number)
-    ):
+    if arr.dtype == jnp.bool_ or not (jnp.issubdtype(arr.dtype, jnp.number)):
         raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
     if not jnp.issubdtype(arr.dtype, jnp.inexact):
         arr = arr.astype(jnp.result_type(float))

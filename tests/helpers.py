@@ -29,7 +29,9 @@ def tree_allclose(a, b, rtol=1e-9, atol=1e-12) -> bool:
     lb, tb = jax.tree_util.tree_flatten(b)
     if ta != tb:
         return False
-    return all(np.allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol) for x, y in zip(la, lb))
+    return all(
+        np.allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol) for x, y in zip(la, lb)
+    )
 
 
 def assert_tree_allclose(a, b, rtol=1e-9, atol=1e-12):

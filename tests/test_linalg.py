@@ -30,7 +30,8 @@ def test_logm_jvp_random(d):
 
 
 @pytest.mark.parametrize(
-    "spectrum", [[0.5, 0.5], [0.25, 0.25, 0.5], [0.2, 0.2, 0.2, 0.2, 0.2], [0.3, 0.3 + 1e-9, 0.4 - 1e-9]]
+    "spectrum",
+    [[0.5, 0.5], [0.25, 0.25, 0.5], [0.2, 0.2, 0.2, 0.2, 0.2], [0.3, 0.3 + 1e-9, 0.4 - 1e-9]],
 )
 def test_log_and_entropy_derivatives_finite_at_degeneracy(spectrum):
     r = rng(len(spectrum))
@@ -73,7 +74,8 @@ def test_entropies_match_scipy():
     rel = np.trace(rho @ (sla.logm(rho) - sla.logm(sigma))).real
     np.testing.assert_allclose(linalg.relative_entropy(rho, sigma), rel, rtol=1e-10)
     # Pure state: entropy 0, no NaN.
-    psi = np.zeros((3, 3)); psi[0, 0] = 1
+    psi = np.zeros((3, 3))
+    psi[0, 0] = 1
     assert float(linalg.von_neumann_entropy(psi)) == 0.0
 
 

@@ -23,7 +23,10 @@ CASES_SINGLE = [
     ("H", dict(H=H + jnp.array([[0, 1.0], [0, 0]]))),
     ("taus\\[0\\].*trace", dict(taus=TAUS.at[0].multiply(2.0))),
     ("taus\\[1\\].*Hermitian", dict(taus=TAUS.at[1, 0, 1].set(0.2))),
-    ("taus\\[0\\].*negative eigenvalue", dict(taus=TAUS.at[0].set(jnp.diag(jnp.array([1.2, -0.2]))))),
+    (
+        "taus\\[0\\].*negative eigenvalue",
+        dict(taus=TAUS.at[0].set(jnp.diag(jnp.array([1.2, -0.2])))),
+    ),
     ("gammas.*positive", dict(gammas=jnp.array([1.0, -0.5]))),
     ("gammas.*positive", dict(gammas=jnp.array([0.0, 0.0]))),
     ("lambdas.*sum to 1", dict(lambdas=jnp.array([0.5, 0.6]))),
@@ -74,7 +77,11 @@ def test_tripartite_bad_input(pattern, override):
 
 
 def test_tripartite_error_fires_inside_vmap():
-    f = jax.vmap(lambda lam: qrm.tripartite_entropy_production(H3, TA, TB, 0.7, 0.6, (2, 2, 2), 0.1, lam).total)
+    f = jax.vmap(
+        lambda lam: (
+            qrm.tripartite_entropy_production(H3, TA, TB, 0.7, 0.6, (2, 2, 2), 0.1, lam).total
+        )
+    )
     np.testing.assert_array_less(0.0, np.asarray(f(jnp.array([0.3, 0.5]))))
     with pytest.raises(ERR, match="lam"):
         f(jnp.array([0.3, 1.0])).block_until_ready()
@@ -106,7 +113,9 @@ def test_non_unique_steady_state_is_reported():
     # A generic Lindbladian has a unique state, annihilated by L.
     r = np.random.default_rng(0)
     jumps = r.normal(size=(2, 3, 3)) + 1j * r.normal(size=(2, 3, 3))
-    lmat = superop.hamiltonian_superop(np.diag([0.0, 1.0, 2.5])) + superop.lindblad_dissipator(jumps)
+    lmat = superop.hamiltonian_superop(np.diag([0.0, 1.0, 2.5])) + superop.lindblad_dissipator(
+        jumps
+    )
     ss = jaxqep.steady_state_from_superop(lmat)
     assert float(ss.residual) < 1e-12
     _, s, vh = np.linalg.svd(np.asarray(lmat))

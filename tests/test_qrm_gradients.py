@@ -35,20 +35,26 @@ def test_single_space_gradients(d, nres, seed):
     dgam = r.normal(size=nres)
 
     def sigma(s_lam, s_h, s_tau, s_gam, part=None):
-        ep = qrm.entropy_production(h + s_h * dh, taus + s_tau * dtau, gammas + s_gam * dgam, lam + s_lam * dlam)
+        ep = qrm.entropy_production(
+            h + s_h * dh, taus + s_tau * dtau, gammas + s_gam * dgam, lam + s_lam * dlam
+        )
         return ep.total if part is None else ep.fluxes[part]
 
     sigma = jax.jit(sigma, static_argnames="part")
     grads = jax.jit(jax.grad(sigma, argnums=(0, 1, 2, 3)))(0.0, 0.0, 0.0, 0.0)
     for k in range(4):
+
         def f1(s, k=k):
             args = [0.0] * 4
             args[k] = s
             return float(sigma(*args))
+
         np.testing.assert_allclose(grads[k], fd(f1, 0.0), rtol=1e-6, atol=1e-10)
     # jvp of the fluxes as well
     _, t = jax.jvp(lambda s: sigma(0.0, s, 0.0, 0.0, part=0), (0.0,), (1.0,))
-    np.testing.assert_allclose(t, fd(lambda s: float(sigma(0.0, s, 0.0, 0.0, part=0)), 0.0), rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(
+        t, fd(lambda s: float(sigma(0.0, s, 0.0, 0.0, part=0)), 0.0), rtol=1e-6, atol=1e-10
+    )
     # Full gradient wrt the gamma vector
     g_vec = jax.grad(lambda gm: qrm.entropy_production(h, taus, gm, lam).total)(jnp.asarray(gammas))
     np.testing.assert_allclose(jnp.dot(g_vec, dgam), grads[3], rtol=1e-8)
@@ -64,16 +70,20 @@ def test_tripartite_gradients_random():
     dta = hermitian_traceless(r, 2) * 0.05
 
     def sigma(g, lam, ga, s_h, s_ta):
-        return qrm.tripartite_entropy_production(h + s_h * dh, ta + s_ta * dta, tb, ga, 0.9, dims, g, lam).total
+        return qrm.tripartite_entropy_production(
+            h + s_h * dh, ta + s_ta * dta, tb, ga, 0.9, dims, g, lam
+        ).total
 
     sigma = jax.jit(sigma)
     x0 = (0.4, 0.3, 0.8, 0.0, 0.0)
     grads = jax.jit(jax.grad(sigma, argnums=(0, 1, 2, 3, 4)))(*x0)
     for k in range(5):
+
         def f1(s, k=k):
             args = list(x0)
             args[k] = args[k] + s
             return float(sigma(*args))
+
         np.testing.assert_allclose(grads[k], fd(f1, 0.0), rtol=1e-6, atol=1e-11)
 
 
@@ -84,7 +94,9 @@ def test_gradients_finite_at_equilibrium_identical_resets():
 
     def sigma(lam_ab, t):
         taus = jnp.stack([models.diagonal_reset_state(t)] * 3)
-        return qrm.entropy_production(h, taus, gammas, jnp.stack([lam_ab[0], lam_ab[1], 1 - lam_ab[0] - lam_ab[1]])).total
+        return qrm.entropy_production(
+            h, taus, gammas, jnp.stack([lam_ab[0], lam_ab[1], 1 - lam_ab[0] - lam_ab[1]])
+        ).total
 
     g_lam, g_t = jax.grad(sigma, argnums=(0, 1))(jnp.array([6 / 11, 3 / 11]), 0.9)
     # σ has its minimum 0 there: the gradient is finite and zero.
@@ -99,7 +111,14 @@ def test_gradients_finite_at_tauA_equal_tauB_three_qubit():
 
     def sigma(tb, g, lam):
         return qrm.tripartite_entropy_production(
-            h, models.diagonal_reset_state(0.95), models.diagonal_reset_state(tb), 0.7, 0.6, (2, 2, 2), g, lam
+            h,
+            models.diagonal_reset_state(0.95),
+            models.diagonal_reset_state(tb),
+            0.7,
+            0.6,
+            (2, 2, 2),
+            g,
+            lam,
         ).total
 
     sigma = jax.jit(sigma)

@@ -101,7 +101,11 @@ def test_sigma_vs_qutip():
             p, v = np.linalg.eigh(tau)
             for i in range(len(p)):
                 for k in range(len(p)):
-                    cops.append(qutip.Qobj(np.sqrt(gam * max(p[i], 0)) * np.outer(v[:, i], np.eye(len(p))[k])))
+                    cops.append(
+                        qutip.Qobj(
+                            np.sqrt(gam * max(p[i], 0)) * np.outer(v[:, i], np.eye(len(p))[k])
+                        )
+                    )
         return qutip.steadystate(qutip.Qobj(hh), cops).full()
 
     rho = qutip_state(h, taus, gammas)
@@ -124,7 +128,9 @@ def test_single_qubit_one_reservoir_eq_5_6():
     p01 = DELTA / 2 * (EPS - 1j * g) * (1 - 2 * t) / den
     np.testing.assert_allclose(rho, [[p00, p01], [np.conj(p01), 1 - p00]], atol=1e-14)
     # independent: it is annihilated by L
-    lmat = superop.hamiltonian_superop(h) + superop.reset_dissipator(models.diagonal_reset_state(t), g)
+    lmat = superop.hamiltonian_superop(h) + superop.reset_dissipator(
+        models.diagonal_reset_state(t), g
+    )
     assert np.linalg.norm(lmat @ rho.reshape(-1)) < 1e-14
 
 
@@ -160,9 +166,18 @@ def test_identical_resets_eq_5_17_and_5_19(lam):
     gam = GAMMAS.sum()
     for j in range(3):
         lj, gj = lam[j], GAMMAS[j]
-        kap = np.sqrt((EPS**2 * lj**2 + gj**2) * (1 - 2 * t) ** 2 / (EPS**2 * lj**2 + gj**2 + lj**2 * DELTA**2))
+        kap = np.sqrt(
+            (EPS**2 * lj**2 + gj**2)
+            * (1 - 2 * t) ** 2
+            / (EPS**2 * lj**2 + gj**2 + lj**2 * DELTA**2)
+        )
         expect = (
-            gj * (gj - lj * gam) ** 2 * kap * DELTA**2 / 2 * (np.log1p(kap) - np.log1p(-kap))
+            gj
+            * (gj - lj * gam) ** 2
+            * kap
+            * DELTA**2
+            / 2
+            * (np.log1p(kap) - np.log1p(-kap))
             / ((EPS**2 * lj**2 + gj**2) * (EPS**2 + gam**2 + DELTA**2))
         )
         np.testing.assert_allclose(ep.parts[j], expect, rtol=1e-10, atol=1e-15)
@@ -170,7 +185,10 @@ def test_identical_resets_eq_5_17_and_5_19(lam):
         ga, gbc = GAMMAS[0], GAMMAS[1] + GAMMAS[2]
         kap = np.sqrt((EPS**2 + ga**2) * (1 - 2 * t) ** 2 / (EPS**2 + ga**2 + DELTA**2))
         expect = (
-            gbc * DELTA**2 / 2 * (1 - 2 * t)
+            gbc
+            * DELTA**2
+            / 2
+            * (1 - 2 * t)
             / ((EPS**2 + ga**2 + DELTA**2) * (EPS**2 + gam**2 + DELTA**2) * kap)
             * (
                 ga * gbc * (1 - 2 * t) * (np.log(0.5 + kap / 2) - np.log(0.5 - kap / 2))
@@ -190,11 +208,15 @@ def test_detailed_balance_eq_5_20_and_prop_4_3_iii():
         np.testing.assert_allclose(ep.rho, np.diag([tbar, 1 - tbar]), atol=1e-15)
         np.testing.assert_allclose(ep.partial_states, taus, atol=1e-15)
         expect = GAMMAS * (
-            (tbar - ts) * (np.log(1 - ts) - np.log(1 - tbar)) + (ts - tbar) * (np.log(ts) - np.log(tbar))
+            (tbar - ts) * (np.log(1 - ts) - np.log(1 - tbar))
+            + (ts - tbar) * (np.log(ts) - np.log(tbar))
         )
         np.testing.assert_allclose(ep.parts, expect, rtol=1e-12)
         rel = [
-            float(jaxqep.linalg.relative_entropy(taus[j], ep.rho) + jaxqep.linalg.relative_entropy(ep.rho, taus[j]))
+            float(
+                jaxqep.linalg.relative_entropy(taus[j], ep.rho)
+                + jaxqep.linalg.relative_entropy(ep.rho, taus[j])
+            )
             for j in range(3)
         ]
         np.testing.assert_allclose(ep.parts, GAMMAS * np.array(rel), rtol=1e-10)

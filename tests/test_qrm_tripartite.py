@@ -36,9 +36,13 @@ def test_three_qubit_hamiltonian_matches_eq_8_1_to_8_3():
         expect[i, i] = P["eA"] * a + P["eC"] * c + P["eB"] * b + P["U"] * (a * c + c * b)
     idx = {bits: i for i, bits in enumerate(itertools.product((0, 1), repeat=3))}
     for b in (0, 1):  # Jα (|01><10| + h.c.) on A-C
-        expect[idx[(0, 1, b)], idx[(1, 0, b)]] = expect[idx[(1, 0, b)], idx[(0, 1, b)]] = P["J_alpha"]
+        expect[idx[(0, 1, b)], idx[(1, 0, b)]] = expect[idx[(1, 0, b)], idx[(0, 1, b)]] = P[
+            "J_alpha"
+        ]
     for a in (0, 1):  # Jβ on C-B
-        expect[idx[(a, 0, 1)], idx[(a, 1, 0)]] = expect[idx[(a, 1, 0)], idx[(a, 0, 1)]] = P["J_beta"]
+        expect[idx[(a, 0, 1)], idx[(a, 1, 0)]] = expect[idx[(a, 1, 0)], idx[(a, 0, 1)]] = P[
+            "J_beta"
+        ]
     np.testing.assert_allclose(h, expect, atol=1e-15)
 
 
@@ -71,7 +75,10 @@ def test_three_qubit_reduced_C_state_tends_to_eq_8_17():
     h, ta, tb = chain()
     ja, jb = P["J_alpha"], P["J_beta"]
     norm = ja**2 * GB + jb**2 * GA
-    rho_c0 = np.diag([ja**2 * TA * GB + jb**2 * TB * GA, ja**2 * (1 - TA) * GB + jb**2 * (1 - TB) * GA]) / norm
+    rho_c0 = (
+        np.diag([ja**2 * TA * GB + jb**2 * TB * GA, ja**2 * (1 - TA) * GB + jb**2 * (1 - TB) * GA])
+        / norm
+    )
     errs = []
     for g in (1e-2, 5e-3):
         ep = qrm.tripartite_entropy_production(h, ta, tb, GA, GB, DIMS, g, 0.5)
@@ -119,7 +126,10 @@ def test_random_tripartite_vs_qutip(dims, seed):
     act_a = -1j * g * lam * (h @ rho - rho @ h) + ga * (np.kron(ta, red_a) - rho)
     act_b = -1j * g * (1 - lam) * (h @ rho - rho @ h) + gb * (np.kron(red_b, tb) - rho)
     lr = sla.logm(rho)
-    sig = [np.trace(act_a @ (sla.logm(rho_a) - lr)).real, np.trace(act_b @ (sla.logm(rho_b) - lr)).real]
+    sig = [
+        np.trace(act_a @ (sla.logm(rho_a) - lr)).real,
+        np.trace(act_b @ (sla.logm(rho_b) - lr)).real,
+    ]
     np.testing.assert_allclose(ep.parts, sig, rtol=1e-9, atol=1e-13)
     assert np.all(np.asarray(ep.parts) > 0)
 
@@ -141,6 +151,10 @@ def test_vmap_over_g_lambda_matches_loop():
     hq = models.single_qubit_hamiltonian(1.0, 0.7)
     taus = jnp.stack([models.diagonal_reset_state(t) for t in (0.9, 0.3, 0.6)])
     lam_batch = jnp.array([[0.2, 0.5, 0.3], [1.0, 0.0, 0.0], [-1.0, 1.0, 1.0]])
-    out = jax.vmap(lambda lm: qrm.entropy_production(hq, taus, jnp.array([1.0, 0.5, 0.3]), lm).total)(lam_batch)
-    loop = [qrm.entropy_production(hq, taus, jnp.array([1.0, 0.5, 0.3]), lm).total for lm in lam_batch]
+    out = jax.vmap(
+        lambda lm: qrm.entropy_production(hq, taus, jnp.array([1.0, 0.5, 0.3]), lm).total
+    )(lam_batch)
+    loop = [
+        qrm.entropy_production(hq, taus, jnp.array([1.0, 0.5, 0.3]), lm).total for lm in lam_batch
+    ]
     np.testing.assert_allclose(out, loop, rtol=1e-12)

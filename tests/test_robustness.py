@@ -16,9 +16,14 @@ from jaxqep import models, qrm
 
 
 def test_import_sets_the_scheduler_flag_in_a_fresh_process():
-    code = "import os, jaxqep; print(os.environ.get('XLA_FLAGS', '')); print(jaxqep._config.XLA_WORKAROUND_ACTIVE)"
+    code = (
+        "import os, jaxqep; print(os.environ.get('XLA_FLAGS', '')); "
+        "print(jaxqep._config.XLA_WORKAROUND_ACTIVE)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     flags, active = out.stdout.strip().splitlines()
     assert "--xla_cpu_enable_concurrency_optimized_scheduler=false" in flags
@@ -37,7 +42,9 @@ def test_import_after_backend_init_warns():
         """
     )
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
 
@@ -62,7 +69,9 @@ def test_repeated_large_batched_runs_finish():
         """
     )
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=240)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=240
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("done")
 

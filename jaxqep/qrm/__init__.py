@@ -15,3 +15,12 @@ from ._tripartite import (
     tripartite_entropy_production as tripartite_entropy_production,
     tripartite_lindbladians as tripartite_lindbladians,
 )
+from ._perturbation import (
+    Hypotheses as Hypotheses,
+    LambdaSearch as LambdaSearch,
+    LeadingOrder as LeadingOrder,
+    dlogm as dlogm,
+    leading_order as leading_order,
+    optimal_lambda as optimal_lambda,
+    sigma2_minimum as sigma2_minimum,
+)

@@ -156,7 +156,9 @@ def entropy_production(
     else:
         state = val.density_matrix(rho, "rho", d).astype(dtype)
         state = val.faithful(state, "rho")
-    partial = jnp.stack([val.faithful(partial[j], f"steady state of part {j}") for j in range(nres)])
+    partial = jnp.stack(
+        [val.faithful(partial[j], f"steady state of part {j}") for j in range(nres)]
+    )
     tr = jnp.trace(state)
 
     def action(lj, gj, tj):
@@ -169,7 +171,9 @@ def entropy_production(
         return jnp.linalg.norm(-1j * lj * (h @ pj - pj @ h) + gj * (tj - pj))
 
     res_parts = jax.vmap(part_residual)(lam.astype(dtype), gammas.astype(dtype), taus, partial)
-    res_total = jnp.linalg.norm(qrm_lindbladian_action(h, taus, gammas, state)) if rho is None else 0.0
+    res_total = (
+        jnp.linalg.norm(qrm_lindbladian_action(h, taus, gammas, state)) if rho is None else 0.0
+    )
     residual = jnp.maximum(jnp.max(res_parts), res_total)
     return EntropyProduction(
         total=jnp.sum(parts),

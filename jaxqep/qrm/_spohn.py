@@ -17,9 +17,7 @@ from ._results import EntropyProduction
 __all__ = ["spohn_entropy_production", "spohn_parts"]
 
 
-def spohn_parts(
-    lindblad_actions: Sequence[Array], rho: Array, partial_states: Array
-) -> tuple[Array, Array]:
+def spohn_parts(lindblad_actions: Array, rho: Array, partial_states: Array) -> tuple[Array, Array]:
     """``σ_j`` and ``φ_j`` from the actions ``L_j(ρ)`` and the partial steady states.
 
     Args:
@@ -69,9 +67,11 @@ def spohn_entropy_production(
         True
     """
     if isinstance(lindbladians, (list, tuple)):
-        ls = jnp.stack([val.as_inexact(x, f"lindbladians[{j}]") for j, x in enumerate(lindbladians)])
+        ls = jnp.stack(
+            [val.as_inexact(x, f"lindbladians[{j}]") for j, x in enumerate(lindbladians)]
+        )
     else:
-        ls = val.as_inexact(lindbladians, "lindbladians")
+        ls = val.as_inexact(lindbladians, "lindbladians")  # pyright: ignore[reportArgumentType]
     if ls.ndim != 3 or ls.shape[-1] != ls.shape[-2]:
         raise ValueError(f"lindbladians: expected shape (J, d², d²), got {ls.shape}")
     n = ls.shape[-1]
@@ -100,7 +100,9 @@ def spohn_entropy_production(
     state = 0.5 * (state + jnp.conj(state.T))
     partial = 0.5 * (partial + jnp.conj(jnp.swapaxes(partial, -1, -2)))
     state = val.faithful(state, "steady state of L" if rho is None else "rho")
-    partial = jnp.stack([val.faithful(partial[j], f"steady state of part {j}") for j in range(ls.shape[0])])
+    partial = jnp.stack(
+        [val.faithful(partial[j], f"steady state of part {j}") for j in range(ls.shape[0])]
+    )
     actions = unvec(jnp.einsum("kab,b->ka", ls, state.reshape(-1)), d)
     parts, fluxes = spohn_parts(actions, state, partial)
     return EntropyProduction(

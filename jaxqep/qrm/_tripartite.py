@@ -105,7 +105,8 @@ def tripartite_entropy_production(
     Example:
         >>> import jax.numpy as jnp, jaxqep
         >>> H = jaxqep.models.three_qubit_chain(0.08, 0.1, 0.05, 0.1, 0.05, 0.1)
-        >>> tA, tB = jaxqep.models.diagonal_reset_state(0.95), jaxqep.models.diagonal_reset_state(0.6)
+        >>> tA = jaxqep.models.diagonal_reset_state(0.95)
+        >>> tB = jaxqep.models.diagonal_reset_state(0.6)
         >>> ep = jaxqep.qrm.tripartite_entropy_production(H, tA, tB, 0.7, 0.6, (2, 2, 2), 0.1, 0.3)
         >>> bool(ep.total > 0)
         True
