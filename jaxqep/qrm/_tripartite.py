@@ -24,10 +24,20 @@ from .._superop import (
     tripartite_reset_B,
     unvec,
 )
+from ._reduced import tripartite_steady_states_reduced
 from ._results import EntropyProduction
 from ._spohn import spohn_parts
 
-__all__ = ["tripartite_entropy_production", "tripartite_lindbladians", "validate_tripartite"]
+__all__ = [
+    "tripartite_entropy_production",
+    "tripartite_lindbladians",
+    "validate_tripartite",
+    "validate_coupling",
+]
+
+# Largest d for which method="auto" uses the reduced direct solve (its LU has
+# (n_C n_B)² + (n_A n_C)² unknowns); above it the matrix-free Krylov route is used.
+_AUTO_MAX_REDUCED = 32
 
 
 def validate_tripartite(H, tau_A, tau_B, gamma_A, gamma_B, dims):
@@ -37,6 +47,11 @@ def validate_tripartite(H, tau_A, tau_B, gamma_A, gamma_B, dims):
     na, nc, nb = dims
     tau_a = val.density_matrix(tau_A, "tau_A", na)
     tau_b = val.density_matrix(tau_B, "tau_B", nb)
+    if na < 2 or nb < 2:
+        raise ValueError(
+            f"dims: n_A and n_B must be at least 2, got {dims} (a reset on a one-dimensional "
+            "factor is the identity map, so the partial steady states would not be unique)"
+        )
     gamma_a = val.positive(val.real_scalar(gamma_A, "gamma_A"), "gamma_A")
     gamma_b = val.positive(val.real_scalar(gamma_B, "gamma_B"), "gamma_B")
     return h, tau_a, tau_b, gamma_a, gamma_b, dims
@@ -95,8 +110,10 @@ def tripartite_entropy_production(
         dims: ``(n_A, n_C, n_B)`` as Python ints (static).
         g: coupling constant (non-zero).
         lam: splitting ``λ`` (real, not 0 or 1).
-        method: ``"dense"`` (``d² x d²`` LU), ``"iterative"`` (matrix-free Krylov, for large
-            chains) or ``"auto"`` (dense up to ``d = 32``).
+        method: ``"reduced"`` (direct solve of the reduced system on the partial traces,
+            see :mod:`jaxqep.qrm._reduced`), ``"dense"`` (the full ``d² x d²`` bordered
+            LU), ``"iterative"`` (matrix-free Krylov, for long chains) or ``"auto"``
+            (reduced up to ``d = 32``, iterative above).
         **solver_options: passed to the iterative solver.
 
     Returns:
@@ -115,33 +132,56 @@ def tripartite_entropy_production(
         H, tau_A, tau_B, gamma_A, gamma_B, dims
     )
     g, lam = validate_coupling(g, lam)
-    if method not in ("auto", "dense", "iterative"):
-        raise ValueError(f"method: must be 'auto', 'dense' or 'iterative', got {method!r}")
+    if method not in ("auto", "reduced", "dense", "iterative"):
+        raise ValueError(
+            f"method: must be 'auto', 'reduced', 'dense' or 'iterative', got {method!r}"
+        )
     d = h.shape[0]
-    if method == "iterative" or (method == "auto" and d > 32):
+    if method == "iterative" or (method == "auto" and d > _AUTO_MAX_REDUCED):
         from ._iterative import tripartite_entropy_production_iterative
 
         return tripartite_entropy_production_iterative(
             h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam, **solver_options
         )
     if solver_options:
-        raise TypeError(f"unexpected solver options for the dense method: {sorted(solver_options)}")
-    parts_l = tripartite_lindbladians(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
-    systems = jnp.concatenate([jnp.sum(parts_l, axis=0)[None], parts_l], axis=0)
-    xs = jax.vmap(solve_bordered)(systems)
-    states = unvec(xs, d)
+        raise TypeError(
+            f"unexpected solver options for method {method!r}: {sorted(solver_options)}"
+        )
+    if method == "dense":
+        parts_l = tripartite_lindbladians(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
+        systems = jnp.concatenate([jnp.sum(parts_l, axis=0)[None], parts_l], axis=0)
+        # One batched LU for the three systems (see CONVENTIONS, known traps).
+        states = unvec(jax.vmap(solve_bordered)(systems), d)
+    else:
+        states = tripartite_steady_states_reduced(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
     names = ("L_g (total)", "L^A (part A)", "L^B (part B)")
     states = jnp.stack([_check_state(states[k], names[k]) for k in range(3)])
     states = 0.5 * (states + jnp.conj(jnp.swapaxes(states, -1, -2)))
-    residual = jnp.max(jnp.linalg.norm(jnp.einsum("kab,kb->ka", systems, xs), axis=-1))
     rho = val.faithful(states[0], "steady state ρ⁺_g")
     partial = jnp.stack(
         [val.faithful(states[1], "steady state ρ^A"), val.faithful(states[2], "steady state ρ^B")]
     )
     dtype = rho.dtype
-    comm = -1j * (h.astype(dtype) @ rho - rho @ h.astype(dtype))
-    act_a = g * lam * comm + gamma_a * apply_reset_A(rho, tau_a.astype(dtype), dims)
-    act_b = g * (1.0 - lam) * comm + gamma_b * apply_reset_B(rho, tau_b.astype(dtype), dims)
+    hc = h.astype(dtype)
+    tau_a = tau_a.astype(dtype)
+    tau_b = tau_b.astype(dtype)
+
+    def actions(x):
+        comm = -1j * (hc @ x - x @ hc)
+        act_a = g * lam * comm + gamma_a * apply_reset_A(x, tau_a, dims)
+        act_b = g * (1.0 - lam) * comm + gamma_b * apply_reset_B(x, tau_b, dims)
+        return act_a, act_b
+
+    act_a, act_b = actions(rho)
+    residual = jnp.max(
+        jnp.stack(
+            [
+                jnp.linalg.norm(act_a + act_b),
+                jnp.linalg.norm(actions(partial[0])[0]),
+                jnp.linalg.norm(actions(partial[1])[1]),
+            ]
+        )
+    )
     parts, fluxes = spohn_parts(jnp.stack([act_a, act_b]), rho, partial)
     return EntropyProduction(
         total=jnp.sum(parts),
