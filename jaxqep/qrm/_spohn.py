@@ -35,7 +35,12 @@ def spohn_parts(lindblad_actions: Array, rho: Array, partial_states: Array) -> t
     # tr(A B) = Σ A_ij B_ji
     fluxes = jnp.real(jnp.einsum("jab,jba->j", actions, log_parts))
     self_term = jnp.real(jnp.einsum("jab,ba->j", actions, log_rho))
-    return fluxes - self_term, fluxes
+    parts = val.check(
+        fluxes - self_term,
+        ~(jnp.all(jnp.isfinite(fluxes)) & jnp.all(jnp.isfinite(self_term))),
+        "entropy production is not finite (a state is singular or the solve broke down)",
+    )
+    return parts, fluxes
 
 
 def spohn_entropy_production(
