@@ -13,7 +13,16 @@ Submodules:
 
 from . import _config as _config  # must come first: sets XLA flags and x64
 
-from . import linalg as linalg, models as models, qrm as qrm, superop as superop
+from . import (
+    gaussian as gaussian,
+    interop as interop,
+    linalg as linalg,
+    models as models,
+    optimize as optimize,
+    qrm as qrm,
+    superop as superop,
+    sweep as sweep,
+)
 from ._steady import (
     SteadyState as SteadyState,
     steady_state as steady_state,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from functools import reduce
 
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike
 
 __all__ = [
@@ -15,8 +16,10 @@ __all__ = [
     "reset_chain_hamiltonian",
 ]
 
-_N = jnp.array([[0.0, 0.0], [0.0, 1.0]])  # |1><1|
-_SM = jnp.array([[0.0, 1.0], [0.0, 0.0]])  # |0><1|
+# NumPy constants: creating JAX arrays at import would start JAX's backend, after which
+# XLA flags and jax.distributed.initialize can no longer take effect.
+_N = np.array([[0.0, 0.0], [0.0, 1.0]])  # |1><1|
+_SM = np.array([[0.0, 1.0], [0.0, 0.0]])  # |0><1|
 _SP = _SM.T  # |1><0|
 
 
@@ -41,9 +44,9 @@ def diagonal_reset_state(t: ArrayLike) -> Array:
 
 
 def _site_op(op: Array, k: int, n: int) -> Array:
-    mats = [jnp.eye(2)] * n
+    mats = [np.eye(2)] * n
     mats[k] = op
-    return reduce(jnp.kron, mats)
+    return jnp.asarray(reduce(np.kron, mats))
 
 
 def reset_chain_hamiltonian(
