@@ -39,6 +39,10 @@ def check(x: Array, bad: Array | bool, message: str) -> Array:
 
 
 def as_inexact(x: ArrayLike, name: str) -> Array:
+    # qutip.Qobj operators (or lists of them) are accepted anywhere an array is.
+    from .interop import from_qobj
+
+    x = from_qobj(x)
     try:
         arr = jnp.asarray(x)
     except TypeError as e:  # pragma: no cover - exotic inputs
