@@ -189,7 +189,7 @@ _QRM_CHECKS = {
     "fig1_optax_lambda_error": (
         "004 Fig. 1", "minimising σ over λ recovers λ = γ/Γ", lambda v: float(v) < 1e-6),
     "fig3_slopes_trace_distance": (
-        "004 Fig. 3", "‖ρ⁺_g − ρ0‖ ~ g² (log-log slope 2)", _close(2.0, 0.05)),
+        "004 Fig. 3", "T(ρ⁺_g, ρ0 + gρ1) ~ g² (log-log slope 2)", _close(2.0, 0.05)),
     "fig4_sigma2_leading": (
         "004 Fig. 4 / Sec. 8", "σ/g² → 5.2273e-3 as g → 0",
         lambda v: abs(float(v) / 5.2273e-3 - 1) < 1e-4),

@@ -4,6 +4,21 @@ from ._dynamics import (
     entropy_production_trajectory as entropy_production_trajectory,
     evolve as evolve,
 )
+from ._iterative import (
+    MatrixFreeSteadyState as MatrixFreeSteadyState,
+    TripartiteSteadyStates as TripartiteSteadyStates,
+    steady_state_matrix_free as steady_state_matrix_free,
+    tripartite_steady_states_iterative as tripartite_steady_states_iterative,
+)
+from ._perturbation import (
+    Hypotheses as Hypotheses,
+    LambdaSearch as LambdaSearch,
+    LeadingOrder as LeadingOrder,
+    dlogm as dlogm,
+    leading_order as leading_order,
+    optimal_lambda as optimal_lambda,
+    sigma2_minimum as sigma2_minimum,
+)
 from ._reset import (
     entropy_production as entropy_production,
     qrm_lindbladian_action as qrm_lindbladian_action,
@@ -14,13 +29,4 @@ from ._spohn import spohn_entropy_production as spohn_entropy_production
 from ._tripartite import (
     tripartite_entropy_production as tripartite_entropy_production,
     tripartite_lindbladians as tripartite_lindbladians,
-)
-from ._perturbation import (
-    Hypotheses as Hypotheses,
-    LambdaSearch as LambdaSearch,
-    LeadingOrder as LeadingOrder,
-    dlogm as dlogm,
-    leading_order as leading_order,
-    optimal_lambda as optimal_lambda,
-    sigma2_minimum as sigma2_minimum,
 )
