@@ -1,0 +1,34 @@
+"""Gaussian bosonic networks (seed 000): NESS covariance, Wigner entropy production,
+currents, self-consistent reservoirs and transient dynamics."""
+
+from ._builders import (
+    chain_baths as chain_baths,
+    chain_closed_form as chain_closed_form,
+    chain_hamiltonian as chain_hamiltonian,
+    lattice_hamiltonian as lattice_hamiltonian,
+)
+from ._dynamics import (
+    Trajectory as Trajectory,
+    covariance_rhs as covariance_rhs,
+    evolve_covariance as evolve_covariance,
+)
+from ._figures import (
+    fig2_data as fig2_data,
+    fig3_data as fig3_data,
+    fit_exponent as fit_exponent,
+    reproduce_gaussian as reproduce_gaussian,
+)
+from ._lyapunov import solve_lyapunov as solve_lyapunov
+from ._model import GaussianNetwork as GaussianNetwork, bose_einstein as bose_einstein
+from ._ness import ness_covariance as ness_covariance, stability_matrix as stability_matrix
+from ._observables import (
+    EntropyProduction as EntropyProduction,
+    energy_currents as energy_currents,
+    entropy_flux as entropy_flux,
+    entropy_production as entropy_production,
+    entropy_production_rates as entropy_production_rates,
+    pi_from_currents as pi_from_currents,
+    wigner_covariance as wigner_covariance,
+    wigner_entropy as wigner_entropy,
+    wigner_relative_entropy as wigner_relative_entropy,
+)

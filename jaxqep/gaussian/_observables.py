@@ -1,0 +1,275 @@
+"""Wigner entropy production, fluxes, currents and entropies of Gaussian states (seed 000).
+
+Conventions (``/work/shared/CONVENTIONS.md``): ``C_ij = <a_i† a_j>``, ``S_ij = <a_i a_j>``,
+zero means.  The Wigner covariance of the phase-space vector ``(α_1, α_1*, ..., α_L, α_L*)``
+is ``Θ_ij = <α_i α_j*>_W``; in block order ``(α; α*)`` it reads
+``[[Cᵀ + ½, S], [S̄, C + ½]]``.  (The paper's (A3a)/(A4) swap ``C`` and ``Cᵀ``; the
+diagonal of ``Θ⁻¹`` used in (C2) is the same either way.)
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike
+
+from ._lyapunov import Method
+from ._model import validate_inputs
+from ._ness import _ness
+
+__all__ = [
+    "EntropyProduction",
+    "entropy_production",
+    "entropy_production_rates",
+    "entropy_flux",
+    "energy_currents",
+    "pi_from_currents",
+    "wigner_covariance",
+    "wigner_entropy",
+    "wigner_relative_entropy",
+]
+
+
+def _hermitian_inverse(X: Array) -> Array:
+    """Inverse of a Hermitian positive-definite matrix via Cholesky (GPU-friendly)."""
+    chol = jnp.linalg.cholesky(X)
+    eye = jnp.eye(X.shape[0], dtype=X.dtype)
+    return jax.scipy.linalg.cho_solve((chol, True), eye)
+
+
+def wigner_covariance(C: ArrayLike, S: ArrayLike | None = None) -> Array:
+    """The 2L×2L Wigner covariance Θ in the paper's interleaved order ``(α_1, α_1*, ...)``.
+
+    ``Θ = Cᵀ ⊗ e₀₀ + C ⊗ e₁₁ + S ⊗ e₀₁ + S̄ ⊗ e₁₀ + ½`` (cf. (A4) with ``C ↔ Cᵀ``).
+    """
+    C = jnp.asarray(C)
+    L = C.shape[0]
+    S = jnp.zeros_like(C) if S is None else jnp.asarray(S).astype(C.dtype)
+    blocks = jnp.stack(
+        [jnp.stack([C.T, S], axis=-1), jnp.stack([jnp.conj(S), C], axis=-1)], axis=-2
+    )  # (L, L, 2, 2) indexed [k, l, a, b]
+    theta = jnp.transpose(blocks, (0, 2, 1, 3)).reshape(2 * L, 2 * L)
+    return theta + 0.5 * jnp.eye(2 * L, dtype=theta.dtype)
+
+
+def _logdet_hpd(X: Array) -> Array:
+    chol = jnp.linalg.cholesky(X)
+    return 2.0 * jnp.sum(jnp.log(jnp.real(jnp.diagonal(chol))))
+
+
+def wigner_entropy(C: ArrayLike, S: ArrayLike | None = None) -> Array:
+    """Wigner entropy (12) of a zero-mean Gaussian state: ``½ ln det Θ + L(1 + ln π)``.
+
+    With ``S = 0`` this is ``ln det(C + ½) + L(1 + ln π)`` (Cholesky, GPU-friendly).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxqep.gaussian import wigner_entropy
+        >>> float(wigner_entropy(jnp.zeros((1, 1)))) == float(1 + jnp.log(jnp.pi / 2))
+        True
+    """
+    C = jnp.asarray(C)
+    C = C.astype(jnp.result_type(C.dtype, complex))
+    L = C.shape[0]
+    if S is None:
+        half_logdet = _logdet_hpd(C + 0.5 * jnp.eye(L, dtype=C.dtype))
+    else:
+        half_logdet = 0.5 * _logdet_hpd(wigner_covariance(C, S))
+    return half_logdet + L * (1.0 + jnp.log(jnp.pi))
+
+
+def wigner_relative_entropy(
+    C: ArrayLike, reference_occupations: ArrayLike, S: ArrayLike | None = None
+) -> Array:
+    """Wigner relative entropy (21) ``S(W || W_eq)`` to the product of local thermal states.
+
+    ``W_eq = Π_k exp(-|α_k|²/(n_k+½)) / (π(n_k+½))`` (eq. 9), so for a zero-mean Gaussian
+    ``W``: ``Σ_k [(C_kk + ½)/(n_k + ½) + ln(n_k + ½)] - ½ ln det Θ - L``.
+    """
+    C = jnp.asarray(C)
+    C = C.astype(jnp.result_type(C.dtype, complex))
+    n = jnp.asarray(reference_occupations, dtype=float)
+    L = C.shape[0]
+    cross = jnp.sum((jnp.real(jnp.diagonal(C)) + 0.5) / (n + 0.5) + jnp.log(n + 0.5))
+    return cross - (wigner_entropy(C, S) - L * jnp.log(jnp.pi))
+
+
+def entropy_flux(C: ArrayLike, gammas: ArrayLike, occupations: ArrayLike) -> Array:
+    """Per-channel entropy flux (20): ``Φ_k = γ_k (C_kk - n_k)/(n_k + ½)``."""
+    c = jnp.real(jnp.diagonal(jnp.asarray(C)))
+    gammas = jnp.asarray(gammas)
+    occupations = jnp.asarray(occupations)
+    return gammas * (c - occupations) / (occupations + 0.5)
+
+
+def _offdiag_inverse_term(X: Array, Xinv: Array) -> Array:
+    """``δ_k = [X⁻¹]_kk - 1/X_kk = -Σ_{j≠k} X_kj [X⁻¹]_jk / X_kk`` without cancellation."""
+    L = X.shape[0]
+    off = 1.0 - jnp.eye(L, dtype=X.real.dtype)
+    s = jnp.real(jnp.sum(X * Xinv.T * off, axis=1))
+    return -s / jnp.real(jnp.diagonal(X))
+
+
+def entropy_production_rates(
+    C: ArrayLike, gammas: ArrayLike, occupations: ArrayLike, S: ArrayLike | None = None
+) -> Array:
+    """Per-channel Wigner entropy production (17)/(C2).
+
+    ``Π_k = Φ_k - γ_k + γ_k (n_k + ½) [Θ⁻¹]_{2k,2k}``.  For ``S = 0``, ``[Θ⁻¹]_{2k,2k} =
+    [(C + ½)⁻¹]_kk`` and we evaluate the algebraically identical, cancellation-free form
+
+        Π_k = γ_k (C_kk - n_k)² / ((C_kk + ½)(n_k + ½)) + γ_k (n_k + ½) δ_k,
+
+    ``δ_k = [X⁻¹]_kk - 1/X_kk >= 0`` (``X = C + ½``) computed from off-diagonal entries:
+    Π_k is a difference of O(γ) numbers that can be ten orders of magnitude smaller
+    (Fig. 3), so the direct formula would lose those digits.  With ``S ≠ 0`` the
+    direct formula on the 2L×2L Θ is used.
+    """
+    C = jnp.asarray(C)
+    C = C.astype(jnp.result_type(C.dtype, complex))
+    g = jnp.asarray(gammas)
+    n = jnp.asarray(occupations)
+    L = C.shape[0]
+    if S is None:
+        X = C + 0.5 * jnp.eye(L, dtype=C.dtype)
+        Xinv = _hermitian_inverse(X)
+        c = jnp.real(jnp.diagonal(C))
+        delta = _offdiag_inverse_term(X, Xinv)
+        return g * (c - n) ** 2 / ((c + 0.5) * (n + 0.5)) + g * (n + 0.5) * delta
+    theta_inv = _hermitian_inverse(wigner_covariance(C, S))
+    d = jnp.real(jnp.diagonal(theta_inv)[1::2])
+    return entropy_flux(C, g, n) - g + g * (n + 0.5) * d
+
+
+def energy_currents(H: ArrayLike, C: ArrayLike) -> Array:
+    """Energy (excitation) currents (25b): ``j_kl = 2 Im(H_kl C_kl)``, antisymmetric.
+
+    ``Σ_l j_kl`` is the unitary part of ``d<a_k† a_k>/dt``; for the chain (27) ``j_{k,k+1}``
+    is eq. (30).  (The printed (25b) has loose indices; this is its exact form for
+    ``C_kl = <a_k† a_l>``.)
+    """
+    H = jnp.asarray(H)
+    C = jnp.asarray(C)
+    return 2.0 * jnp.imag(H * C)
+
+
+def pi_from_currents(currents: ArrayLike, gammas: ArrayLike, occupations: ArrayLike) -> Array:
+    """Π_NESS from the currents, eqs. (24)/(26): ``½ Σ_kl j_kl (f_k - f_l)``.
+
+    The affinity is ``f_k = 1/(n_k + ½)`` on sites with a physical bath.  On sites without
+    one the net current vanishes at the NESS (self-consistent reservoirs exchange no
+    energy), so their affinity drops out; we set it to 0.  Valid at the NESS only.
+    """
+    j = jnp.asarray(currents)
+    g = jnp.asarray(gammas)
+    f = jnp.where(g > 0, 1.0 / (jnp.asarray(occupations) + 0.5), 0.0)
+    return 0.5 * jnp.sum(j * (f[:, None] - f[None, :]))
+
+
+class EntropyProduction(eqx.Module):
+    """NESS of a Gaussian network and its Wigner entropy production, channel by channel.
+
+    Attributes:
+        covariance: ``(L, L)`` NESS covariance ``C_ij = <a_i† a_j>``.
+        pi: ``(L,)`` entropy production Π_k of each physical bath (0 where γ_k = 0).
+        phi: ``(L,)`` entropy flux Φ_k into each physical bath (0 where γ_k = 0).
+        pi_sc: ``(L,)`` entropy production of each self-consistent reservoir (zeros if
+            there are none).  Their fluxes vanish identically.
+        sc_occupations: ``(L,)`` occupations ``ñ_k = C_kk`` the self-consistent
+            reservoirs take (meaningful where ``Γ_k > 0``).
+        currents: ``(L, L)`` energy currents ``j_kl`` (25b).
+        pi_r: ``Σ_k pi`` (eq. 32 / E1).
+        pi_sc_total: ``Σ_k pi_sc`` (eq. 33 / E2).
+        total: ``pi_r + pi_sc_total``.
+        flux_total: ``Σ_k phi``; equals ``total`` at the NESS (dS/dt = 0).
+        pi_ness: Π from the currents, eq. (26); equals ``total``.
+        wigner_entropy: Wigner entropy (12) of the NESS.
+        residual: relative residual of the NESS equation (diagnostic, no gradient).
+    """
+
+    covariance: Array
+    pi: Array
+    phi: Array
+    pi_sc: Array
+    sc_occupations: Array
+    currents: Array
+    pi_r: Array
+    pi_sc_total: Array
+    total: Array
+    flux_total: Array
+    pi_ness: Array
+    wigner_entropy: Array
+    residual: Array
+
+
+def entropy_production(
+    H: ArrayLike,
+    gammas: ArrayLike,
+    occupations: ArrayLike,
+    sc_rates: ArrayLike | None = None,
+    *,
+    method: Method = "auto",
+) -> EntropyProduction:
+    """NESS, Wigner entropy production, fluxes and currents of a linear bosonic network.
+
+    The model is the local master equation (3)-(4) of seed 000 for
+    ``H = Σ H_kl a_k† a_l`` with a thermal bath ``(γ_k, n_k)`` on each site (``γ_k = 0``:
+    none), plus optional self-consistent reservoirs of rates ``Γ_k`` whose occupations
+    are fixed by zero net energy exchange (Sec. IV).  Cost O(L³); works under ``jit``,
+    ``vmap`` and ``grad`` in all array arguments (implicit derivatives of the NESS).
+
+    Args:
+        H: Hermitian ``(L, L)`` matrix (complex allowed, any connectivity).
+        gammas: ``(L,)`` bath rates ``>= 0``.
+        occupations: ``(L,)`` bath occupations ``>= 0`` (see :func:`bose_einstein`).
+        sc_rates: optional ``(L,)`` or scalar self-consistent rates ``>= 0``.
+        method: Lyapunov solver, ``"auto"`` | ``"sign"`` | ``"eig"``.
+
+    Returns:
+        An :class:`EntropyProduction`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxqep.gaussian import chain_hamiltonian, entropy_production
+        >>> L = 4
+        >>> g = jnp.zeros(L).at[0].set(1e-2).at[-1].set(1e-2)
+        >>> n = jnp.zeros(L).at[0].set(1.0).at[-1].set(2.0)
+        >>> r = entropy_production(chain_hamiltonian(L, 1.0, 1e-2), g, n, sc_rates=1e-3)
+        >>> bool(jnp.allclose(r.pi_r + r.pi_sc_total, r.pi_ness, rtol=1e-8))
+        True
+    """
+    H, gammas, occupations, sc_rates = validate_inputs(H, gammas, occupations, sc_rates)
+    C, residual = _ness(H, gammas, occupations, sc_rates, method)
+    L = C.shape[0]
+    c = jnp.real(jnp.diagonal(C))
+    X = C + 0.5 * jnp.eye(L, dtype=C.dtype)
+    chol = jnp.linalg.cholesky(X)
+    Xinv = jax.scipy.linalg.cho_solve((chol, True), jnp.eye(L, dtype=X.dtype))
+    delta = _offdiag_inverse_term(X, Xinv)
+    n = occupations
+    pi = gammas * (c - n) ** 2 / ((c + 0.5) * (n + 0.5)) + gammas * (n + 0.5) * delta
+    phi = entropy_flux(C, gammas, n)
+    if sc_rates is None:
+        pi_sc = jnp.zeros_like(c)
+    else:
+        pi_sc = sc_rates * (c + 0.5) * delta
+    currents = energy_currents(H, C)
+    pi_r = jnp.sum(pi)
+    pi_sc_total = jnp.sum(pi_sc)
+    logdet = 2.0 * jnp.sum(jnp.log(jnp.real(jnp.diagonal(chol))))
+    return EntropyProduction(
+        covariance=C,
+        pi=pi,
+        phi=phi,
+        pi_sc=pi_sc,
+        sc_occupations=c,
+        currents=currents,
+        pi_r=pi_r,
+        pi_sc_total=pi_sc_total,
+        total=pi_r + pi_sc_total,
+        flux_total=jnp.sum(phi),
+        pi_ness=pi_from_currents(currents, gammas, n),
+        wigner_entropy=logdet + L * (1.0 + jnp.log(jnp.pi)),
+        residual=residual,
+    )
