@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
-python3 -m pytest -q -p no:cacheprovider --timeout=300 tests "$@"
+python3 -m pytest -q -p no:cacheprovider -n 2 --timeout=300 tests "$@"

@@ -269,6 +269,9 @@ def test_reproduce_quick_end_to_end(tmp_path, capsys):
         with np.load(npz) as z:
             assert z.files and all(np.isfinite(z[k]).all() for k in z.files
                                    if np.issubdtype(z[k].dtype, np.number)), npz
+    f2 = np.load(out / "gaussian" / "gaussian_fig2.npz")
+    occ = f2["a0_occupations"]  # Γ = 0: ballistic, flat in the bulk (Fig. 2a)
+    assert np.ptp(occ[1:-1]) < 1e-8 * occ.mean() and occ[0] < occ[1:-1].mean() < occ[-1]
     f3 = np.load(out / "gaussian" / "gaussian_fig3.npz")
     slope_r = np.polyfit(np.log(f3["L"][-3:]), np.log(f3["pi_r"][-3:]), 1)[0]
     slope_sc = np.polyfit(np.log(f3["L"][-3:]), np.log(f3["pi_sc"][-3:]), 1)[0]

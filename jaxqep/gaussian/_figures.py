@@ -184,6 +184,14 @@ def reproduce_gaussian(out_dir: str, quick: bool = False) -> dict:
     fig.tight_layout()
     fig.savefig(os.path.join(out_dir, "gaussian_fig2.png"), dpi=120)
     plt.close(fig)
+    # Data behind the plot: one entry per curve, named panel_index, with its parameters.
+    arrays = {}
+    for key in "abcd":
+        for i, cv in enumerate(f2[key]):
+            arrays[f"{key}{i}_k"] = cv["k"]
+            arrays[f"{key}{i}_occupations"] = cv["occupations"]
+            arrays[f"{key}{i}_params_L_lam_Gamma"] = np.array([cv["L"], cv["lam"], cv["Gamma"]])
+    np.savez(os.path.join(out_dir, "gaussian_fig2.npz"), **arrays)
 
     Ls = np.unique(np.geomspace(200, 800 if quick else 2000, 8 if quick else 12).astype(int))
     f3 = fig3_data(Ls, check_L=100 if quick else 200)

@@ -43,6 +43,7 @@ from typing import Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array
 
 Method = Literal["auto", "sign", "eig"]
@@ -107,8 +108,31 @@ def _sign_factor(A: Array, maxiter: int = 100):
     return run
 
 
+def _eig(A: Array) -> tuple[Array, Array]:
+    """Eigendecomposition of a (complex) square matrix.
+
+    On CPU we call LAPACK's ``geev`` through NumPy in a host callback: on this class of
+    machine it is ~5x faster than ``jnp.linalg.eig`` (whose CPU kernel is single-threaded)
+    and the factorisation is never differentiated (derivatives come from the adjoint
+    Lyapunov solve of ``custom_linear_solve``), so nothing is lost.
+    """
+    if jax.default_backend() != "cpu":  # pragma: no cover - no accelerator in CI
+        return jnp.linalg.eig(A)
+    dtype = jnp.result_type(A.dtype, jnp.complex64)
+    shapes = (
+        jax.ShapeDtypeStruct(A.shape[:-1], dtype),
+        jax.ShapeDtypeStruct(A.shape, dtype),
+    )
+
+    def host_eig(a):
+        w, v = np.linalg.eig(np.asarray(a))
+        return w.astype(dtype), v.astype(dtype)
+
+    return jax.pure_callback(host_eig, shapes, A.astype(dtype), vmap_method="sequential")
+
+
 def _eig_factor(A: Array):
-    lam, V = jnp.linalg.eig(A)
+    lam, V = _eig(A)
     W = jnp.linalg.inv(V)
     Vh = jnp.conj(V.T)
     Wh = jnp.conj(W.T)
