@@ -61,6 +61,20 @@ def tridiagonal_chain_pi(occ, x, gamma, Gamma, n1, nL) -> tuple[float, float]:
     return float(pi_r), pi_sc
 
 
+def _closed_form_pis(L: int, p: dict) -> tuple[float, float, float]:
+    """(Π_r, Π_sc, Π_NESS) of the Fig. 3 chain from the closed-form covariance (29)."""
+    cf = chain_closed_form(L, p["lam"], p["gamma"], p["Gamma"], p["n1"], p["nL"])
+    a, b = tridiagonal_chain_pi(
+        np.asarray(cf["occupations"]),
+        float(cf["coherence"]),
+        p["gamma"],
+        p["Gamma"],
+        p["n1"],
+        p["nL"],
+    )
+    return a, b, float(cf["pi_ness"])
+
+
 def fig3_data(Ls, check_L: int | None = 200) -> dict:
     """Π_r(L), Π_sc(L) and Π_NESS(L) of Fig. 3, with fitted exponents.
 
@@ -73,18 +87,10 @@ def fig3_data(Ls, check_L: int | None = 200) -> dict:
     Ls = np.asarray(sorted(Ls), int)
     pr, ps, pn = [], [], []
     for L in Ls:
-        cf = chain_closed_form(int(L), p["lam"], p["gamma"], p["Gamma"], p["n1"], p["nL"])
-        a, b = tridiagonal_chain_pi(
-            np.asarray(cf["occupations"]),
-            float(cf["coherence"]),
-            p["gamma"],
-            p["Gamma"],
-            p["n1"],
-            p["nL"],
-        )
+        a, b, c = _closed_form_pis(int(L), p)
         pr.append(a)
         ps.append(b)
-        pn.append(float(cf["pi_ness"]))
+        pn.append(c)
     pr, ps, pn = map(np.asarray, (pr, ps, pn))
     big = Ls >= Ls.max() / 2
     out = {
@@ -109,15 +115,7 @@ def fig3_data(Ls, check_L: int | None = 200) -> dict:
         r = entropy_production(
             chain_hamiltonian(check_L, 1.0, p["lam"]), g, n, p["Gamma"] * jnp.ones(check_L)
         )
-        cf = chain_closed_form(check_L, p["lam"], p["gamma"], p["Gamma"], p["n1"], p["nL"])
-        a, b = tridiagonal_chain_pi(
-            np.asarray(cf["occupations"]),
-            float(cf["coherence"]),
-            p["gamma"],
-            p["Gamma"],
-            p["n1"],
-            p["nL"],
-        )
+        a, b, _ = _closed_form_pis(check_L, p)
         out["check_rel_err"] = float(
             max(abs(float(r.pi_r) - a) / a, abs(float(r.pi_sc_total) - b) / b)
         )
