@@ -37,5 +37,7 @@ def chain(g, lam):
 gs = jnp.geomspace(1e-3, 1.0, 7)
 res = jax.vmap(chain, in_axes=(0, None))(gs, 0.3)
 for g, tot, (pa, pb), (fa, fb) in zip(gs, res.total, res.parts, res.fluxes):
-    print(f"g={g:.3e}  σ/g²={tot / g**2:.6e}  σ_A={pa:.3e}  σ_B={pb:.3e}  φ_A={fa:.3e}  φ_B={fb:.3e}")
+    print(
+        f"g={g:.3e}  σ/g²={tot / g**2:.6e}  σ_A={pa:.3e}  σ_B={pb:.3e}  φ_A={fa:.3e}  φ_B={fb:.3e}"
+    )
 print("dσ/dg at g = 0.1:", float(jax.grad(lambda g: chain(g, 0.3).total)(0.1)))

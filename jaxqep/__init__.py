@@ -11,9 +11,8 @@ Submodules:
 * :mod:`jaxqep.gaussian` - linear bosonic networks: NESS covariance, Wigner entropy production.
 """
 
-from . import _config as _config  # must come first: sets XLA flags and x64
-
 from . import (
+    _config as _config,  # must come first: sets XLA flags and x64
     gaussian as gaussian,
     interop as interop,
     linalg as linalg,

@@ -196,7 +196,10 @@ _QRM_CHECKS = {
     "fig4_slopes_remainder": (
         "004 Fig. 4", "σ − g²σ⁽²⁾ = O(g⁴) (slope 4)", _close(4.0, 0.1)),
     "fig5_sign_agreement": (
-        "004 Fig. 5", "at t_A = 0.6: sign φ_A = sign(t_A − t_B) on the whole (g, t_B) grid", _close(1.0, 0.0)),
+        "004 Fig. 5",
+        "at t_A = 0.6: sign φ_A = sign(t_A − t_B) on the whole (g, t_B) grid",
+        _close(1.0, 0.0),
+    ),
     "fig5_slopes_remainder": (
         "004 Fig. 5", "flux remainder O(g⁴) (slope 4)", _close(4.0, 0.1)),
 }

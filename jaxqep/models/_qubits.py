@@ -43,8 +43,8 @@ def diagonal_reset_state(t: ArrayLike) -> Array:
     return jnp.diag(jnp.stack([t, 1.0 - t]))
 
 
-def _site_op(op: Array, k: int, n: int) -> Array:
-    mats = [np.eye(2)] * n
+def _site_op(op: np.ndarray, k: int, n: int) -> Array:
+    mats: list[np.ndarray] = [np.eye(2)] * n
     mats[k] = op
     return jnp.asarray(reduce(np.kron, mats))
 
