@@ -16,11 +16,14 @@ during a transient they act as ordinary baths of rate ``Γ_k`` and occupation
 
 from __future__ import annotations
 
+from typing import cast
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
+from .._validate import check
 from ._lyapunov import Method
 from ._model import validate_inputs
 from ._ness import _ness, stability_matrix
@@ -115,7 +118,7 @@ def evolve_covariance(
     ts = jnp.asarray(ts, dtype=float)
     if ts.ndim != 1:
         raise ValueError(f"ts: expected a 1D array of times, got shape {ts.shape}")
-    ts = eqx.error_if(ts, jnp.any(ts < 0), "ts: times must be >= 0")
+    ts = cast(Array, check(ts, jnp.any(ts < 0), "ts: times must be >= 0"))
 
     C_inf, _ = _ness(H, gammas, occupations, sc_rates, method)
     if sc_rates is None:

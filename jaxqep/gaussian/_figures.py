@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -127,7 +128,7 @@ def fig2_data(quick: bool = False) -> dict:
     print n1, nL).  Each curve comes from the general solver; ``max_rel_err`` compares it
     with (29a)."""
     gamma, n1, nL = 1e-5, 1.0, 2.0
-    panels = {
+    panels: dict[str, list[dict[str, Any]]] = {
         "a": [dict(L=10, lam=lam, Gamma=0.0) for lam in (1e-6, 1e-5, 1e-4)],
         "b": [dict(L=10, lam=lam, Gamma=1e-6) for lam in (1e-6, 1e-5, 1e-4)],
         "c": [dict(L=10, lam=1e-5, Gamma=G) for G in (1e-7, 1e-6, 1e-5)],

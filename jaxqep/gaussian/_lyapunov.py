@@ -51,7 +51,7 @@ Method = Literal["auto", "sign", "eig"]
 __all__ = ["lyapunov_operator", "solve_lyapunov", "resolve_method"]
 
 
-def resolve_method(method: str) -> str:
+def resolve_method(method: str) -> Method:
     """``"auto"`` → ``"eig"`` on CPU (fastest there), ``"sign"`` on any other backend."""
     if method == "auto":
         return "eig" if jax.default_backend() == "cpu" else "sign"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
+
+from .._validate import check
 
 __all__ = ["GaussianNetwork", "bose_einstein", "validate_inputs"]
 
@@ -26,8 +30,10 @@ def bose_einstein(omega: ArrayLike, temperature: ArrayLike) -> Array:
     """
     omega = jnp.asarray(omega, dtype=float)
     temperature = jnp.asarray(temperature, dtype=float)
-    omega = eqx.error_if(omega, jnp.any(omega <= 0), "omega: frequencies must be > 0")
-    temperature = eqx.error_if(temperature, jnp.any(temperature < 0), "temperature: must be >= 0")
+    omega = cast(Array, check(omega, jnp.any(omega <= 0), "omega: frequencies must be > 0"))
+    temperature = cast(
+        Array, check(temperature, jnp.any(temperature < 0), "temperature: must be >= 0")
+    )
     t_safe = jnp.where(temperature > 0, temperature, 1.0)
     return jnp.where(temperature > 0, 1.0 / jnp.expm1(omega / t_safe), 0.0)
 
@@ -52,7 +58,9 @@ def _as_float_vector(x, name: str, L: int) -> Array:
     return arr
 
 
-def validate_inputs(H, gammas, occupations, sc_rates=None):
+def validate_inputs(
+    H, gammas, occupations, sc_rates=None
+) -> tuple[Array, Array, Array, Array | None]:
     """Shape/type checks (at trace time) and value checks (``eqx.error_if``, inside jit).
 
     Returns the validated ``(H, gammas, occupations, sc_rates)`` with ``H`` replaced by
@@ -80,22 +88,22 @@ def validate_inputs(H, gammas, occupations, sc_rates=None):
     # Value checks: kept as data dependencies of the returned arrays (eqx.error_if).
     Hh = jnp.conj(H.T)
     asym = jnp.max(jnp.abs(H - Hh))
-    H = eqx.error_if(
+    H = check(
         H,
         ~(asym <= _HERM_RTOL * (1.0 + jnp.max(jnp.abs(H)))),
         "H: must be Hermitian (H == H^†), got max|H - H^†| above tolerance",
     )
-    H = eqx.error_if(H, ~jnp.all(jnp.isfinite(H)), "H: contains NaN or inf")
-    gammas = eqx.error_if(
+    H = check(H, ~jnp.all(jnp.isfinite(H)), "H: contains NaN or inf")
+    gammas = check(
         gammas, ~jnp.all(gammas >= 0), "gammas: bath rates must be >= 0 (and finite)"
     )
-    occupations = eqx.error_if(
+    occupations = check(
         occupations,
         ~jnp.all(occupations >= 0),
         "occupations: bath occupations must be >= 0 (and finite)",
     )
     if sc_rates is not None:
-        sc_rates = eqx.error_if(
+        sc_rates = check(
             sc_rates,
             ~jnp.all(sc_rates >= 0),
             "sc_rates: self-consistent reservoir rates must be >= 0 (and finite)",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
+from .._validate import check
 from ._lyapunov import Method, lyapunov_operator, solve_lyapunov
 from ._model import validate_inputs
 
@@ -62,7 +62,7 @@ def _ness(H, gammas, occupations, sc_rates, method):
     if sc_rates is not None:
         ok = ok & _reaches_physical_bath(jax.lax.stop_gradient(H), gammas, sc_rates)
     C = 0.5 * (C + jnp.conj(C.T))
-    C = eqx.error_if(
+    C = check(
         C,
         ~ok,
         "no unique NESS: some mode or subspace of H is not damped (the stability matrix "

@@ -185,6 +185,8 @@ def _fig3_4(out_dir: str, gs: np.ndarray, plt) -> dict[str, Any]:
     tbs4 = [0.6, 0.7, 0.8, 0.9, 0.95]
     trace_dist, diff4, slopes3, slopes4 = [], [], [], []
     sigma2_ref = None
+    lim: float | None = None
+    ab_max: float | None = None
     flat = []
     for tb in sorted(set(tbs3 + tbs4)):
         rho0, rho1, s2, ab, _ = _chain_leading(ta, tb)

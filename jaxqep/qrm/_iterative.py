@@ -40,6 +40,7 @@ space ``τ_A ⊗ B(H_C ⊗ H_B)``, resp. ``B(H_A ⊗ H_C) ⊗ τ_B``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import equinox as eqx
 import jax
@@ -196,7 +197,7 @@ def _kron_packed(tau: Array, red: Array, left: bool) -> Array:
     for t, y in terms:
         t = t.astype(red.dtype)
         out = out + (jnp.kron(t, y) if left else jnp.kron(y, t))
-    return out
+    return cast(Array, out)
 
 
 def _lindblad_packed(h: Array, coef: Array, resets: _Resets) -> Callable[[Array], Array]:
@@ -608,11 +609,11 @@ def steady_state_matrix_free(
     def apply_packed(s: Array) -> Array:
         return _pack(apply_L(_unpack(s))).astype(dtype)
 
-    prec = None
-    if preconditioner is not None:
-
-        def prec(s: Array) -> Array:
-            return _pack(preconditioner(_unpack(s))).astype(dtype)
+    prec: Callable[[Array], Array] | None = (
+        None
+        if preconditioner is None
+        else lambda s: _pack(preconditioner(_unpack(s))).astype(dtype)
+    )
 
     return _solve_packed(apply_packed, prec, d, dtype, opts, "L", throw)
 

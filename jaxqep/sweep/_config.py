@@ -33,6 +33,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 import tomllib
@@ -68,7 +69,13 @@ class SweepConfig:
         return {"model": self.model.name, "parameters": self.parameters}
 
 
-def _number(value, key: str, kind: str):
+@overload
+def _number(value, key: str, kind: Literal["int"]) -> int: ...
+@overload
+def _number(value, key: str, kind: Literal["float"]) -> float: ...
+@overload
+def _number(value, key: str, kind: str) -> int | float: ...
+def _number(value, key: str, kind: str) -> int | float:
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{key}: expected an integer, got {_tname(value)} {value!r}")

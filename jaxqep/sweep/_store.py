@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -170,7 +171,7 @@ class ChunkStore:
     def write_chunk(self, k: int, arrays: dict[str, np.ndarray]) -> Path:
         """Atomically save chunk ``k`` (a dict of arrays)."""
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
+        np.savez(buf, **cast(dict[str, Any], arrays))
         data = buf.getvalue()
         path = self.chunk_dir / f"c{k:06d}-{hashlib.sha256(data).hexdigest()[:16]}.npz"
         _atomic_write(path, data)
