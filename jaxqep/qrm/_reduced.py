@@ -45,20 +45,41 @@ def _basis(n: int, dtype) -> Array:
     return jnp.eye(n * n, dtype=dtype).reshape(n * n, n, n)
 
 
-def _bordered_solve(mat: Array, w: Array, ell: Array) -> Array:
-    n = mat.shape[0]
-    bordered = jnp.eye(n, dtype=mat.dtype) - mat + jnp.outer(w, ell)
-    return lx.linear_solve(lx.MatrixLinearOperator(bordered), w, solver=lx.LU(), throw=False).value
+def _bordered(mat: Array, w: Array, ell: Array) -> Array:
+    return jnp.eye(mat.shape[0], dtype=mat.dtype) - mat + jnp.outer(w, ell)
 
 
-def _two_reset_state(
+def _solve_all(systems: list[tuple[Array, Array]]) -> list[Array]:
+    """Solve several small bordered systems with ONE batched LU call.
+
+    Separate batched LU factorisations in one jitted function can deadlock XLA's CPU
+    runtime (CONVENTIONS, known traps; reproduced here with three of them under `vmap`),
+    so the systems are padded with identity blocks to a common size and stacked.
+    """
+    n = max(m.shape[0] for m, _ in systems)
+    mats, rhss = [], []
+    for m, b in systems:
+        k = m.shape[0]
+        pad = jnp.eye(n, dtype=m.dtype).at[:k, :k].set(m)
+        mats.append(pad)
+        rhss.append(jnp.zeros((n,), b.dtype).at[:k].set(b))
+
+    def solve(m, b):
+        return lx.linear_solve(lx.MatrixLinearOperator(m), b, solver=lx.LU(), throw=False).value
+
+    zs = jax.vmap(solve)(jnp.stack(mats), jnp.stack(rhss))
+    return [zs[i, : m.shape[0]] for i, (m, _) in enumerate(systems)]
+
+
+def _two_reset_system(
     k: Array,
     tau_a: Array,
     tau_b: Array,
     gamma_a: Array,
     gamma_b: Array,
     dims: Sequence[int],
-) -> Array:
+) -> tuple[Array, Array, Array]:
+    """Bordered reduced matrix, right-hand side and basis images for ``L_g``."""
     na, nc, nb = dims
     dtype = k.dtype
     ncb, nac = nc * nb, na * nc
@@ -78,11 +99,13 @@ def _two_reset_state(
     tr_b = jnp.eye(nac, dtype=dtype).reshape(-1)
     ell = jnp.concatenate([gamma_a * tr_a, gamma_b * tr_b]) / rate
     w = jnp.concatenate([tr_a / ncb, tr_b / nac])  # ℓ^T w = 1 with ℓ already divided by Γ
-    z = _bordered_solve(mat, w, ell)
-    return jnp.einsum("m,mab->ab", z, images)
+    return _bordered(mat, w, ell), w, images
 
 
-def _one_reset_state(k: Array, tau: Array, gamma: Array, n_keep: int, side: str) -> Array:
+def _one_reset_system(
+    k: Array, tau: Array, gamma: Array, n_keep: int, side: str
+) -> tuple[Array, Array, Array]:
+    """Bordered reduced matrix, right-hand side and basis images for ``L^A`` or ``L^B``."""
     dtype = k.dtype
     if side == "A":
         ex = jax.vmap(lambda x: gamma * jnp.kron(tau, x))(_basis(n_keep, dtype))
@@ -98,8 +121,7 @@ def _one_reset_state(k: Array, tau: Array, gamma: Array, n_keep: int, side: str)
 
     mat = jax.vmap(reduce)(images).T
     tr = jnp.eye(n_keep, dtype=dtype).reshape(-1)
-    z = _bordered_solve(mat, tr / n_keep, tr)
-    return jnp.einsum("m,mab->ab", z, images)
+    return _bordered(mat, tr / n_keep, tr), tr / n_keep, images
 
 
 def tripartite_steady_states_reduced(
@@ -118,7 +140,10 @@ def tripartite_steady_states_reduced(
     h = h.astype(dtype)
     tau_a = tau_a.astype(dtype)
     tau_b = tau_b.astype(dtype)
-    rho = _two_reset_state(g * h, tau_a, tau_b, gamma_a, gamma_b, dims)
-    rho_a = _one_reset_state(g * lam * h, tau_a, gamma_a, nc * nb, "A")
-    rho_b = _one_reset_state(g * (1.0 - lam) * h, tau_b, gamma_b, na * nc, "B")
-    return jnp.stack([rho, rho_a, rho_b])
+    systems = [
+        _two_reset_system(g * h, tau_a, tau_b, gamma_a, gamma_b, dims),
+        _one_reset_system(g * lam * h, tau_a, gamma_a, nc * nb, "A"),
+        _one_reset_system(g * (1.0 - lam) * h, tau_b, gamma_b, na * nc, "B"),
+    ]
+    zs = _solve_all([(m, w) for m, w, _ in systems])
+    return jnp.stack([jnp.einsum("m,mab->ab", z, im) for z, (_, _, im) in zip(zs, systems)])
