@@ -51,7 +51,6 @@ from jaxtyping import Array, ArrayLike
 
 from .._superop import partial_trace
 from ._results import EntropyProduction
-from ._spohn import spohn_parts
 
 __all__ = [
     "MatrixFreeSteadyState",
@@ -758,24 +757,18 @@ def tripartite_entropy_production_iterative(
 def _entropy_production_from_states(
     states: TripartiteSteadyStates, h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam
 ) -> EntropyProduction:
-    from .. import _validate as val
+    from ._tripartite import tripartite_result
 
-    rho = val.faithful(states.rho, "steady state ρ⁺_g")
-    partial = jnp.stack(
-        [
-            val.faithful(states.partial_states[0], "steady state ρ^A"),
-            val.faithful(states.partial_states[1], "steady state ρ^B"),
-        ]
-    )
-    s = _pack(rho)
-    parts_l = _tripartite_parts(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)[1:]
-    actions = jnp.stack([_unpack(_lindblad_packed(h, c, r)(s)) for c, r in parts_l])
-    parts, fluxes = spohn_parts(actions, rho, partial)
-    return EntropyProduction(
-        total=jnp.sum(parts),
-        parts=parts,
-        fluxes=fluxes,
-        rho=rho,
-        partial_states=partial,
-        residual=jnp.max(states.residuals),
+    return tripartite_result(
+        h,
+        tau_a,
+        tau_b,
+        gamma_a,
+        gamma_b,
+        dims,
+        g,
+        lam,
+        states.rho,
+        states.partial_states,
+        jnp.max(states.residuals),
     )

@@ -34,6 +34,7 @@ __all__ = [
     "tripartite_lindbladians",
     "validate_tripartite",
     "validate_coupling",
+    "tripartite_result",
 ]
 
 # Largest d for which method="auto" uses the reduced direct solve (its LU has
@@ -166,10 +167,32 @@ def tripartite_entropy_production(
         states = tripartite_steady_states_reduced(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
     names = ("L_g (total)", "L^A (part A)", "L^B (part B)")
     states = jnp.stack([_check_state(states[k], names[k]) for k in range(3)])
-    states = 0.5 * (states + jnp.conj(jnp.swapaxes(states, -1, -2)))
-    rho = val.faithful(states[0], "steady state ρ⁺_g")
+    return tripartite_result(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam, states[0], states[1:])
+
+
+def tripartite_result(
+    h: Array,
+    tau_a: Array,
+    tau_b: Array,
+    gamma_a: Array,
+    gamma_b: Array,
+    dims: Sequence[int],
+    g: Array,
+    lam: Array,
+    rho: Array,
+    partial: Array,
+    residual: Array | None = None,
+) -> EntropyProduction:
+    """Spohn parts and fluxes from the steady states ``ρ⁺_g`` and ``(ρ^A, ρ^B)``.
+
+    Shared by every solver route. ``residual`` defaults to the largest
+    ``‖L_k(ρ_k)‖_F`` recomputed here from the states.
+    """
+    rho = 0.5 * (rho + jnp.conj(rho.T))
+    partial = 0.5 * (partial + jnp.conj(jnp.swapaxes(partial, -1, -2)))
+    rho = val.faithful(rho, "steady state ρ⁺_g")
     partial = jnp.stack(
-        [val.faithful(states[1], "steady state ρ^A"), val.faithful(states[2], "steady state ρ^B")]
+        [val.faithful(partial[0], "steady state ρ^A"), val.faithful(partial[1], "steady state ρ^B")]
     )
     dtype = rho.dtype
     hc = h.astype(dtype)
@@ -183,15 +206,16 @@ def tripartite_entropy_production(
         return act_a, act_b
 
     act_a, act_b = actions(rho)
-    residual = jnp.max(
-        jnp.stack(
-            [
-                jnp.linalg.norm(act_a + act_b),
-                jnp.linalg.norm(actions(partial[0])[0]),
-                jnp.linalg.norm(actions(partial[1])[1]),
-            ]
+    if residual is None:
+        residual = jnp.max(
+            jnp.stack(
+                [
+                    jnp.linalg.norm(act_a + act_b),
+                    jnp.linalg.norm(actions(partial[0])[0]),
+                    jnp.linalg.norm(actions(partial[1])[1]),
+                ]
+            )
         )
-    )
     parts, fluxes = spohn_parts(jnp.stack([act_a, act_b]), rho, partial)
     return EntropyProduction(
         total=jnp.sum(parts),
