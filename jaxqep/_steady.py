@@ -19,6 +19,8 @@ import jax.numpy as jnp
 import lineax as lx
 from jaxtyping import Array, ArrayLike
 
+from ._condition import lu_condition
+from ._errors import error_if
 from ._superop import unvec
 
 __all__ = ["steady_state", "steady_state_from_superop", "SteadyState", "solve_bordered"]
@@ -29,16 +31,23 @@ class SteadyState(eqx.Module):
 
     Attributes:
         rho: the density matrix, shape ``(d, d)``.
-        residual: ``‖L(ρ)‖_F``; the solve is exact up to rounding, so this measures
-            conditioning (it grows when ``ker L`` is nearly two-dimensional).
+        residual: ``‖L(ρ)‖_F``; small even for a near-singular solve.
+        condition: 1-norm condition estimate ``κ₁`` of the bordered system (Hager's
+            estimator); the state's relative error is bounded by about ``κ₁ · eps``, and
+            ``κ₁`` grows without bound as ``ker L`` approaches dimension 2.
     """
 
     rho: Array
     residual: Array
+    condition: Array
 
 
-def solve_bordered(lmat: Array) -> Array:
-    """Return ``vec(ρ)`` solving ``L ρ = 0, tr ρ = 1`` for a batch-free ``(d², d²)`` matrix."""
+def solve_bordered(lmat: Array, *, condition: bool = False):
+    """Return ``vec(ρ)`` solving ``L ρ = 0, tr ρ = 1`` for a batch-free ``(d², d²)`` matrix.
+
+    With ``condition=True`` return ``(vec(ρ), κ₁)``, the 1-norm condition estimate of the
+    bordered matrix (``_condition.lu_condition``, from the same LU factorisation).
+    """
     n = lmat.shape[-1]
     d = int(round(n**0.5))
     dtype = jnp.result_type(lmat.dtype, jnp.complex64)
@@ -47,7 +56,10 @@ def solve_bordered(lmat: Array) -> Array:
     u = t / d
     bordered = lmat + jnp.outer(u, t)
     sol = lx.linear_solve(lx.MatrixLinearOperator(bordered), u, solver=lx.LU(), throw=False)
-    return sol.value
+    if not condition:
+        return sol.value
+    lu_and_piv = sol.state[0]
+    return sol.value, lu_condition(bordered, lu_and_piv)
 
 
 def _check_state(rho: Array, name: str) -> Array:
@@ -58,7 +70,7 @@ def _check_state(rho: Array, name: str) -> Array:
     herm_err = jnp.max(jnp.abs(rho - jnp.conj(rho.T)))
     norm = jnp.sqrt(jnp.sum(jnp.abs(rho) ** 2))
     bad = (~finite) | (herm_err > tol) | (norm > 1.0 + tol)
-    return eqx.error_if(
+    return error_if(
         rho,
         bad,
         f"{name}: the steady state is not unique (the Lindbladian's kernel has dimension "
@@ -74,7 +86,8 @@ def steady_state_from_superop(lmat: ArrayLike, *, name: str = "L") -> SteadyStat
         name: label used in error messages.
 
     Returns:
-        :class:`SteadyState` with ``rho`` (Hermitised) and the residual ``‖L ρ‖``.
+        :class:`SteadyState` with ``rho`` (Hermitised), the residual ``‖L ρ‖`` and the
+        condition estimate of the solve.
 
     Raises:
         ValueError: (at trace time) if ``lmat`` is not square of size ``d²``.
@@ -94,11 +107,11 @@ def steady_state_from_superop(lmat: ArrayLike, *, name: str = "L") -> SteadyStat
     d = int(round(n**0.5))
     if d * d != n:
         raise ValueError(f"{name} has size {n}, which is not d² for an integer d")
-    x = solve_bordered(lmat)
+    x, kappa = solve_bordered(lmat, condition=True)
     rho = _check_state(unvec(x, d), name)
     residual = jnp.linalg.norm(lmat.astype(x.dtype) @ x)
     rho = 0.5 * (rho + jnp.conj(rho.T))
-    return SteadyState(rho=rho, residual=residual)
+    return SteadyState(rho=rho, residual=residual, condition=kappa)
 
 
 def steady_state(lmat: ArrayLike) -> Array:

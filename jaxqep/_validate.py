@@ -5,7 +5,8 @@ Two kinds of checks:
 * *static* (shapes, dtypes, Python constants): ``ValueError``/``TypeError`` at trace time;
 * *value* checks (Hermiticity, positivity, normalisation, rates, λ constraints): when the
   value is concrete (eager call) a ``ValueError`` is raised at once; under ``jit``/``vmap``
-  the check is an ``eqx.error_if`` whose return value is threaded back into the
+  the check is an ``eqx.error_if`` (via ``_errors.error_if``, which also names the
+  first failing batch element under ``vmap``) whose return value is threaded back into the
   computation, so it fires at run time with the same message.
 
 Every message names the argument and the violated condition.
@@ -13,11 +14,12 @@ Every message names the argument and the violated condition.
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
+
+from ._errors import error_if
 
 # Tolerances are relative to the scale of the input and generous enough for float32 input.
 HERM_RTOL = 1e-8
@@ -35,7 +37,7 @@ def check(x: Array, bad: Array | bool, message: str) -> Array:
         if bool(np.any(np.asarray(bad))):
             raise ValueError(message)
         return x
-    return eqx.error_if(x, bad, message)
+    return error_if(x, bad, message)
 
 
 def as_inexact(x: ArrayLike, name: str) -> Array:

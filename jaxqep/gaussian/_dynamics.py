@@ -120,7 +120,7 @@ def evolve_covariance(
         raise ValueError(f"ts: expected a 1D array of times, got shape {ts.shape}")
     ts = cast(Array, check(ts, jnp.any(ts < 0), "ts: times must be >= 0"))
 
-    C_inf, _ = _ness(H, gammas, occupations, sc_rates, method)
+    C_inf = _ness(H, gammas, occupations, sc_rates, method)[0]
     if sc_rates is None:
         g_sc = jnp.zeros_like(gammas)
         n_sc = jnp.zeros_like(gammas)

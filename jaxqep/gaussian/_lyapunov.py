@@ -141,6 +141,11 @@ def _eig_factor(A: Array):
     # Hurwitz with a margin above round-off: a mode with Re λ ≈ 0 has no NESS.
     ok = jnp.all(jnp.real(lam) < -1e-13 * scale) & jnp.all(jnp.isfinite(lam))
     K = 1.0 / jnp.where(ok, denom, 1.0)
+    # Condition estimate of X -> A X + X A^†: ‖𝓛‖ <= 2‖A‖ and
+    # ‖𝓛⁻¹‖ <= (‖V‖ ‖V⁻¹‖)² / min|λ_i + λ̄_j| (Frobenius norms bound the 2-norms).
+    fro = jnp.linalg.norm
+    cond = 2.0 * fro(A) * (fro(V) * fro(W)) ** 2 / jnp.min(jnp.abs(denom))
+    cond = jnp.where(ok, cond, jnp.inf)
 
     def raw(Q):
         return V @ (((W @ Q) @ Wh) * K) @ Vh
@@ -156,7 +161,7 @@ def _eig_factor(A: Array):
         Y = ((W * q[None, :]) @ Wh) * K
         return jnp.sum((V @ Y) * jnp.conj(V), axis=1)
 
-    return plain, diag_of, ok
+    return plain, diag_of, ok, cond
 
 
 def _gmres(matvec, b: Array, tol: float, maxiter: int) -> Array:
@@ -233,14 +238,18 @@ def _gmres_dense(matvec, b: Array, tol: float, maxiter: int) -> Array:
 
 
 def _raw_solve(A: Array, sc_rates: Array | None, B: Array, method: str):
-    """Solve (*) for a general (not necessarily Hermitian) B. Returns (X, stable)."""
+    """Solve (*) for a general (not necessarily Hermitian) B. Returns (X, (stable, κ))."""
     n = A.shape[0]
     if method == "eig":
-        plain, diag_of, ok = _eig_factor(A)
+        plain, diag_of, ok, cond = _eig_factor(A)
         X0 = plain(B)
     else:
         run = _sign_factor(A)
         X0, ok = run(B)
+        # No eigenvectors here: ‖𝓛‖ ‖X‖/‖B‖ is a lower bound of the condition number.
+        fro = jnp.linalg.norm
+        cond = 2.0 * fro(A) * fro(X0) / jnp.where(fro(B) > 0, fro(B), 1.0)
+        cond = jnp.where(ok, cond, jnp.inf)
 
         def plain(Q):
             return run(Q)[0]
@@ -249,19 +258,24 @@ def _raw_solve(A: Array, sc_rates: Array | None, B: Array, method: str):
             return jnp.diagonal(plain(jnp.diag(q)))
 
     if sc_rates is None:
-        return X0, ok
+        return X0, (ok, cond)
     g = sc_rates.astype(B.dtype)
 
     def schur(c):
         return c + diag_of(g * c)
 
     c = _gmres_dense(schur, jnp.diagonal(X0), tol=1e-14, maxiter=n)
-    return plain(B - jnp.diag(g * c)), ok
+    return plain(B - jnp.diag(g * c)), (ok, cond)
 
 
 def solve_lyapunov(
-    A: Array, B: Array, sc_rates: Array | None = None, method: Method = "auto"
-) -> tuple[Array, Array]:
+    A: Array,
+    B: Array,
+    sc_rates: Array | None = None,
+    method: Method = "auto",
+    *,
+    with_condition: bool = False,
+):
     """Solve ``A X + X A^† + Diag(Γ ∘ diag X) = B`` in O(L³) with implicit derivatives.
 
     Args:
@@ -271,12 +285,19 @@ def solve_lyapunov(
             term (self-consistent reservoirs); ``None`` for a plain Lyapunov equation.
         method: ``"sign"`` (GPU-friendly Newton sign iteration), ``"eig"`` (CPU
             eigendecomposition) or ``"auto"`` (``"eig"`` on CPU, else ``"sign"``).
+        with_condition: also return a condition estimate of the plain Lyapunov operator
+            ``X -> A X + X A^†``: with ``"eig"`` the upper bound
+            ``2‖A‖ (‖V‖‖V⁻¹‖)² / min|λ_i + λ̄_j|`` (large for nearly undamped modes or
+            nearly defective ``A``), with ``"sign"`` the lower bound ``2‖A‖‖X‖/‖B‖``;
+            ``inf`` when ``A`` is not Hurwitz. The self-consistent feedback is not
+            included in it.
 
     Returns:
-        ``(X, stable)``: the solution and a boolean flag, False when ``A`` is not
-        Hurwitz (then no unique solution exists and ``X`` is meaningless).  Derivatives
-        of ``X`` with respect to ``A``, ``B`` and ``sc_rates`` are implicit (adjoint
-        Lyapunov equation); ``stable`` carries no derivative.
+        ``(X, stable)`` (or ``(X, stable, condition)``): the solution and a boolean flag,
+        False when ``A`` is not Hurwitz (then no unique solution exists and ``X`` is
+        meaningless).  Derivatives of ``X`` with respect to ``A``, ``B`` and
+        ``sc_rates`` are implicit (adjoint Lyapunov equation); ``stable`` and
+        ``condition`` carry no derivative.
 
     Example:
         >>> import jax.numpy as jnp
@@ -304,5 +325,7 @@ def solve_lyapunov(
     def transpose_solve(_, b):
         return _raw_solve(A_sg.T, g_sg, b, method)
 
-    X, ok = jax.lax.custom_linear_solve(matvec, B, solve, transpose_solve, has_aux=True)
+    X, (ok, cond) = jax.lax.custom_linear_solve(matvec, B, solve, transpose_solve, has_aux=True)
+    if with_condition:
+        return X, ok, jax.lax.stop_gradient(cond)
     return X, ok

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
@@ -58,7 +60,10 @@ def _reaches_physical_bath(H: Array, gammas: Array, sc_rates: Array) -> Array:
 def _ness(H, gammas, occupations, sc_rates, method):
     A = stability_matrix(H, gammas, sc_rates)
     B = -jnp.diag(gammas * occupations).astype(A.dtype)
-    C, ok = solve_lyapunov(A, B, sc_rates, method)
+    C, ok, cond = cast(
+        tuple[Array, Array, Array],
+        solve_lyapunov(A, B, sc_rates, method, with_condition=True),
+    )
     if sc_rates is not None:
         ok = ok & _reaches_physical_bath(jax.lax.stop_gradient(H), gammas, sc_rates)
     C = 0.5 * (C + jnp.conj(C.T))
@@ -72,7 +77,7 @@ def _ness(H, gammas, occupations, sc_rates, method):
     res = lyapunov_operator(A, sc_rates, C) - B
     scale = jnp.linalg.norm(B) + 2 * jnp.linalg.norm(A) * jnp.linalg.norm(C)
     residual = jnp.linalg.norm(res) / jnp.where(scale > 0, scale, 1.0)
-    return C, jax.lax.stop_gradient(residual)
+    return C, jax.lax.stop_gradient(residual), cond
 
 
 def ness_covariance(

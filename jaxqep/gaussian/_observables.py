@@ -186,6 +186,10 @@ class EntropyProduction(eqx.Module):
         pi_ness: Π from the currents, eq. (26); equals ``total``.
         wigner_entropy: Wigner entropy (12) of the NESS.
         residual: relative residual of the NESS equation (diagnostic, no gradient).
+        condition: condition estimate of the Lyapunov operator (see
+            :func:`solve_lyapunov`); it grows like 1/(smallest damping rate) for nearly
+            undamped modes, and the covariance's relative error is about
+            ``condition · eps``.
     """
 
     covariance: Array
@@ -201,6 +205,7 @@ class EntropyProduction(eqx.Module):
     pi_ness: Array
     wigner_entropy: Array
     residual: Array
+    condition: Array
 
 
 def entropy_production(
@@ -240,7 +245,7 @@ def entropy_production(
         True
     """
     H, gammas, occupations, sc_rates = validate_inputs(H, gammas, occupations, sc_rates)
-    C, residual = _ness(H, gammas, occupations, sc_rates, method)
+    C, residual, condition = _ness(H, gammas, occupations, sc_rates, method)
     L = C.shape[0]
     c = jnp.real(jnp.diagonal(C))
     X = C + 0.5 * jnp.eye(L, dtype=C.dtype)
@@ -272,4 +277,5 @@ def entropy_production(
         pi_ness=pi_from_currents(currents, gammas, n),
         wigner_entropy=logdet + L * (1.0 + jnp.log(jnp.pi)),
         residual=residual,
+        condition=condition,
     )

@@ -31,7 +31,7 @@ with ``H̄ = T(E(1) H)`` (``H̄^τ`` of eq. 7.7, ``H̄^{τ_A}``, ``H̄^{τ_B}`` 
 * ``ρ0 = E x0``, ``ρ1 = i S[H, ρ0] + E x1`` (eqs. 7.12-7.14; ``R1 = i L0⁻¹[H, ρ0]``).
 
 Everything is ``d x d`` matrix algebra plus ``n x n`` solves (``n`` = size of the reduced
-space), so it differentiates through ``jnp.linalg.solve`` and the ``eigh`` of ``H̄``,
+space), so it differentiates through one LU factorisation and the ``eigh`` of ``H̄``,
 whose spectrum is simple by hypothesis. ``Q1 = D ln(ρ0)[ρ1]`` (eq. 7.22) is the
 Daleckii-Krein derivative; its own derivative uses second divided differences, so
 gradients stay finite when ``ρ0`` or ``ρ^#_0`` have degenerate spectra (e.g.
@@ -179,68 +179,120 @@ def _comm(h: Array, x: Array) -> Array:
     return h @ x - x @ h
 
 
-def _expand(
-    h: Array,
-    embed: Callable[[Array], Array],
-    ptrace: Callable[[Array], Array],
-    resolvent: Callable[[Array], Array],
-    n: int,
-) -> _Expansion:
-    """Steady state of ``L0 + g L1`` to first order in ``g`` (see the module docstring).
+class _Reduction(NamedTuple):
+    """One unperturbed generator: embedding ``E``, partial trace ``T``, ``S ∘ Q``, size."""
 
-    ``resolvent`` must be ``S ∘ Q``: the reduced resolvent of ``L0`` composed with the
-    complementary projection ``Q = 1 - E ∘ T``.
+    embed: Callable[[Array], Array]
+    ptrace: Callable[[Array], Array]
+    resolvent: Callable[[Array], Array]
+    n: int
+
+
+def _padded_stack(mats: Sequence[Array], m: int) -> Array:
+    """Stack square matrices, each padded to ``(m, m)`` with an identity block."""
+    out = []
+    for a in mats:
+        k = a.shape[0]
+        pad = jnp.eye(m, dtype=a.dtype).at[:k, :k].set(a)
+        out.append(pad)
+    return jnp.stack(out)
+
+
+def _padded_vectors(vecs: Sequence[Array], m: int) -> Array:
+    return jnp.stack([jnp.zeros((m,), v.dtype).at[: v.shape[0]].set(v) for v in vecs])
+
+
+def _after(x: Array, *deps: Array) -> Array:
+    """``x``, made to depend on ``deps`` so that XLA runs them first (see ``_expand_all``)."""
+    return jax.lax.optimization_barrier((x, deps))[0]
+
+
+def _expand_all(h: Array, reductions: Sequence[_Reduction]) -> list[_Expansion]:
+    """Steady states of ``L0 + g L1`` to first order in ``g``, one per reduction.
+
+    See the module docstring for the method. The bordered ``Φ_D`` systems of all the
+    reductions are factorised in *one* batched LU call (padded to a common size) and the
+    diagnostics' SVDs are chained: under a user's ``vmap`` on a multi-core CPU, XLA can
+    deadlock when several independent batched LAPACK factorisations run concurrently
+    (``CONVENTIONS.md``, Known traps), and ``leading_order`` did, without the scheduler
+    flag, before this was written so.
     """
     dtype = h.dtype
-    hbar = hermitian_part(ptrace(embed(jnp.eye(n, dtype=dtype)) @ h))
-    e, u = jnp.linalg.eigh(hbar)
-    uh = jnp.conj(u.T)
+    stage = []
+    previous: tuple[Array, ...] = ()
+    for red in reductions:
+        n = red.n
+        hbar = hermitian_part(red.ptrace(red.embed(jnp.eye(n, dtype=dtype)) @ h))
+        e, u = jnp.linalg.eigh(_after(hbar, *previous))
+        previous = (e,)
 
-    def k1(x):
-        return ptrace(_comm(h, resolvent(_comm(h, embed(x)))))
+        def k1(x, red=red):
+            return red.ptrace(_comm(h, red.resolvent(_comm(h, red.embed(x)))))
 
-    def k2(x):
-        return 1j * ptrace(_comm(h, resolvent(_comm(h, resolvent(_comm(h, embed(x)))))))
+        def k2(x, red=red):
+            r = red.resolvent
+            return 1j * red.ptrace(_comm(h, r(_comm(h, r(_comm(h, red.embed(x)))))))
 
-    projs = jnp.einsum("aj,bj->jab", u, jnp.conj(u))  # P_j = |φ_j><φ_j|
-    k1p = jax.vmap(k1)(projs)
-    phi_d = jnp.real(jnp.einsum("ak,jab,bk->kj", jnp.conj(u), k1p, u))  # Φ_D[k, j]
-    rdtype = phi_d.dtype
-    border = jnp.full((n,), 1.0 / n, dtype=rdtype)
-    bordered = phi_d + border[:, None] * jnp.ones((1, n), dtype=rdtype)
-    c = jnp.linalg.solve(bordered, border)  # Φ_D c = 0, Σ c = 1
-    x0 = (u * c.astype(dtype)) @ uh
+        projs = jnp.einsum("aj,bj->jab", u, jnp.conj(u))  # P_j = |φ_j><φ_j|
+        k1p = jax.vmap(k1)(projs)
+        phi_d = jnp.real(jnp.einsum("ak,jab,bk->kj", jnp.conj(u), k1p, u))  # Φ_D[k, j]
+        border = jnp.full((n,), 1.0 / n, dtype=phi_d.dtype)
+        bordered = phi_d + border[:, None] * jnp.ones((1, n), dtype=phi_d.dtype)
+        stage.append((hbar, e, u, k1, k2, phi_d, border, bordered))
 
-    gaps = e[:, None] - e[None, :]
-    off = ~jnp.eye(n, dtype=bool)
-    f = uh @ k1(x0) @ u
-    x1_off = jnp.where(off, -1j * f / jnp.where(off, gaps, 1.0), 0.0)
-    x1_off_op = u @ x1_off @ uh
-    rhs = -jnp.real(jnp.diagonal(uh @ (k2(x0) + k1(x1_off_op)) @ u))
-    dvec = jnp.linalg.solve(bordered, rhs)  # Φ_D d = rhs, Σ d = 0
-    x1 = hermitian_part(u @ (x1_off + jnp.diag(dvec.astype(dtype))) @ uh)
-    x0 = hermitian_part(x0)
-    rho0 = embed(x0)
-    rho1 = hermitian_part(resolvent(1j * _comm(h, rho0)) + embed(x1))
+    m = max(red.n for red in reductions)
+    lu = jax.scipy.linalg.lu_factor(_after(_padded_stack([st[7] for st in stage], m), *previous))
+    cs = jax.vmap(jax.scipy.linalg.lu_solve)(lu, _padded_vectors([st[6] for st in stage], m))
 
-    # Diagnostics of the genericity hypotheses (no gradient flows through them).
-    e_s = jax.lax.stop_gradient(e)
-    scale = jnp.maximum(jnp.linalg.norm(jax.lax.stop_gradient(h)), 1e-300)
-    big = jnp.asarray(jnp.inf, dtype=e_s.dtype)
-    if n > 1:
-        g_abs = jnp.abs(e_s[:, None] - e_s[None, :])
-        spec_gap = jnp.min(jnp.where(off, g_abs, big)) / scale
-        rows, cols = np.nonzero(~np.eye(n, dtype=bool))  # static off-diagonal indices
-        omegas = e_s[rows] - e_s[cols]
-        m = omegas.shape[0]
-        diff = jnp.abs(omegas[:, None] - omegas[None, :])
-        bohr_gap = jnp.min(jnp.where(~jnp.eye(m, dtype=bool), diff, big)) / scale
-        s = jnp.linalg.svd(jax.lax.stop_gradient(phi_d), compute_uv=False)
-        coup_gap = s[n - 2] / jnp.maximum(s[0], 1e-300)
-    else:
-        spec_gap = bohr_gap = coup_gap = big
-    min_pop = jnp.min(jax.lax.stop_gradient(c))
-    return _Expansion(x0, x1, rho0, rho1, hbar, spec_gap, bohr_gap, coup_gap, min_pop)
+    rhss, partial = [], []
+    for red, st, c_pad in zip(reductions, stage, cs):
+        n = red.n
+        hbar, e, u, k1, k2, phi_d, border, bordered = st
+        c = c_pad[:n]  # Φ_D c = 0, Σ c = 1
+        uh = jnp.conj(u.T)
+        x0 = (u * c.astype(dtype)) @ uh
+        gaps = e[:, None] - e[None, :]
+        off = ~jnp.eye(n, dtype=bool)
+        f = uh @ k1(x0) @ u
+        x1_off = jnp.where(off, -1j * f / jnp.where(off, gaps, 1.0), 0.0)
+        x1_off_op = u @ x1_off @ uh
+        rhss.append(-jnp.real(jnp.diagonal(uh @ (k2(x0) + k1(x1_off_op)) @ u)))
+        partial.append((c, x0, x1_off))
+    dvecs = jax.vmap(jax.scipy.linalg.lu_solve)(lu, _padded_vectors(rhss, m))
+
+    out = []
+    previous: tuple[Array, ...] = (dvecs,)
+    for red, st, (c, x0, x1_off), d_pad in zip(reductions, stage, partial, dvecs):
+        n = red.n
+        hbar, e, u, k1, k2, phi_d, border, bordered = st
+        uh = jnp.conj(u.T)
+        dvec = d_pad[:n]  # Φ_D d = rhs, Σ d = 0
+        x1 = hermitian_part(u @ (x1_off + jnp.diag(dvec.astype(dtype))) @ uh)
+        x0 = hermitian_part(x0)
+        rho0 = red.embed(x0)
+        rho1 = hermitian_part(red.resolvent(1j * _comm(h, rho0)) + red.embed(x1))
+
+        # Diagnostics of the genericity hypotheses (no gradient flows through them).
+        e_s = jax.lax.stop_gradient(e)
+        scale = jnp.maximum(jnp.linalg.norm(jax.lax.stop_gradient(h)), 1e-300)
+        big = jnp.asarray(jnp.inf, dtype=e_s.dtype)
+        if n > 1:
+            off = ~jnp.eye(n, dtype=bool)
+            g_abs = jnp.abs(e_s[:, None] - e_s[None, :])
+            spec_gap = jnp.min(jnp.where(off, g_abs, big)) / scale
+            rows, cols = np.nonzero(~np.eye(n, dtype=bool))  # static off-diagonal indices
+            omegas = e_s[rows] - e_s[cols]
+            k = omegas.shape[0]
+            diff = jnp.abs(omegas[:, None] - omegas[None, :])
+            bohr_gap = jnp.min(jnp.where(~jnp.eye(k, dtype=bool), diff, big)) / scale
+            sv = jnp.linalg.svd(_after(jax.lax.stop_gradient(phi_d), *previous), compute_uv=False)
+            previous = (sv,)
+            coup_gap = sv[n - 2] / jnp.maximum(sv[0], 1e-300)
+        else:
+            spec_gap = bohr_gap = coup_gap = big
+        min_pop = jnp.min(jax.lax.stop_gradient(c))
+        out.append(_Expansion(x0, x1, rho0, rho1, hbar, spec_gap, bohr_gap, coup_gap, min_pop))
+    return out
 
 
 _CHECKS = (
@@ -473,8 +525,12 @@ def leading_order(
     h, tau_a, tau_b, gamma_a, gamma_b, dims = validate_tripartite(
         H, tau_A, tau_B, gamma_A, gamma_B, dims
     )
-    wmin_a = jnp.min(jnp.linalg.eigvalsh(jax.lax.stop_gradient(tau_a)))
-    wmin_b = jnp.min(jnp.linalg.eigvalsh(jax.lax.stop_gradient(tau_b)))
+    if tau_a.shape == tau_b.shape:  # one batched eigvalsh instead of two concurrent ones
+        wmins = jnp.min(jnp.linalg.eigvalsh(jax.lax.stop_gradient(jnp.stack([tau_a, tau_b]))), -1)
+        wmin_a, wmin_b = wmins[0], wmins[1]
+    else:
+        wmin_a = jnp.min(jnp.linalg.eigvalsh(jax.lax.stop_gradient(tau_a)))
+        wmin_b = jnp.min(jnp.linalg.eigvalsh(_after(jax.lax.stop_gradient(tau_b), wmin_a)))
     msg = "hypothesis Pos fails (seed 004, before Thm. 7.2): {} is not positive definite"
     tau_a = val.check(tau_a, ~(wmin_a > POS_TOL), msg.format("tau_A"))
     tau_b = val.check(tau_b, ~(wmin_b > POS_TOL), msg.format("tau_B"))
@@ -525,13 +581,24 @@ def _leading_order_core(h, tau_a, tau_b, gamma_a, gamma_b, dims) -> LeadingOrder
     def res_b(y):
         return -(y - embed_b(trace_b(y))) / gb
 
-    ex = _expand(h, embed_c, trace_ab, res_l0, nc)
-    ex_a = _expand(h, embed_a, trace_a, res_a, nc * nb)
-    ex_b = _expand(h, embed_b, trace_b, res_b, na * nc)
+    ex, ex_a, ex_b = _expand_all(
+        h,
+        (
+            _Reduction(embed_c, trace_ab, res_l0, nc),
+            _Reduction(embed_a, trace_a, res_a, nc * nb),
+            _Reduction(embed_b, trace_b, res_b, na * nc),
+        ),
+    )
 
     rho0, rho1 = ex.rho0, ex.rho1
-    log0 = logm_h(rho0)
-    q1 = _dlogm(rho0, rho1)
+    # The three logarithms and the three Fréchet derivatives as two batched eigh calls,
+    # the second made to wait for the first (see _expand_all on concurrent LAPACK calls).
+    last = jnp.stack([ex.coup_gap, ex_a.coup_gap, ex_b.coup_gap])
+    zeroth = _after(jnp.stack([rho0, ex_a.rho0, ex_b.rho0]), last)
+    logs = jax.vmap(logm_h)(zeroth)
+    firsts = jnp.stack([rho1, ex_a.rho1, ex_b.rho1])
+    qs = jax.vmap(_dlogm)(_after(zeroth, logs), firsts)
+    log0, q1 = logs[0], qs[0]
     comm0 = _comm(h, rho0)
     comm1 = _comm(h, rho1)
 
@@ -540,12 +607,12 @@ def _leading_order_core(h, tau_a, tau_b, gamma_a, gamma_b, dims) -> LeadingOrder
 
     coeffs = []
     first = []
-    for exp_p, reset in (
-        (ex_a, lambda r: ga * apply_reset_A(r, ta, dims)),
-        (ex_b, lambda r: gb * apply_reset_B(r, tb, dims)),
+    for k, reset in (
+        (1, lambda r: ga * apply_reset_A(r, ta, dims)),
+        (2, lambda r: gb * apply_reset_B(r, tb, dims)),
     ):
-        q_p = _dlogm(exp_p.rho0, exp_p.rho1)
-        dlog = logm_h(exp_p.rho0) - log0
+        q_p = qs[k]
+        dlog = logs[k] - log0
         d1 = reset(rho1)
         # Proposition 7.7 (eqs. 7.25-7.26), derived again from (7.29)-(7.33).
         a_p = tr(-1j * comm0, q_p)

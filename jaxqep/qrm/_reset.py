@@ -175,6 +175,11 @@ def entropy_production(
         jnp.linalg.norm(qrm_lindbladian_action(h, taus, gammas, state)) if rho is None else 0.0
     )
     residual = jnp.maximum(jnp.max(res_parts), res_total)
+    # No solve: in H's eigenbasis the closed form divides T_mn by 1 + i c (e_m - e_n)/γ,
+    # so the map T -> ρ is conditioned by max |1 + i c Δ/γ| (its smallest modulus is 1).
+    w = jax.lax.stop_gradient(jnp.linalg.eigvalsh(h))
+    ratios = jnp.concatenate([jnp.abs(lam) / gammas, (1.0 / total_rate)[None]])
+    condition = jnp.sqrt(1.0 + (jax.lax.stop_gradient(jnp.max(ratios)) * (w[-1] - w[0])) ** 2)
     return EntropyProduction(
         total=jnp.sum(parts),
         parts=parts,
@@ -182,4 +187,5 @@ def entropy_production(
         rho=state,
         partial_states=partial,
         residual=residual,
+        condition=condition,
     )

@@ -20,6 +20,12 @@ class EntropyProduction(eqx.Module):
         partial_states: the steady states ``ρ_j`` of the parts, shape ``(J, d, d)``.
         residual: largest ``‖L_k(ρ_k)‖_F`` over the steady states solved for (0 for
             closed forms up to rounding); a health indicator, see the README.
+        condition: condition estimate of the solves behind the states (largest over
+            them; 1-norm, Hager's estimator for LU solves, exact for the closed form of
+            :func:`~jaxqep.qrm.entropy_production`). Relative errors of the states are
+            about ``condition · eps``; it grows like ``1/(λ g)²`` as a part's coupling
+            vanishes. ``nan`` where a route does not estimate it (matrix-free solves,
+            which report ``iterations`` and their residual instead).
     """
 
     total: Array
@@ -28,3 +34,4 @@ class EntropyProduction(eqx.Module):
     rho: Array
     partial_states: Array
     residual: Array
+    condition: Array | None = None

@@ -1,0 +1,105 @@
+"""Runtime errors that say which batch element failed.
+
+``eqx.error_if`` reduces its predicate over every ``vmap`` axis and raises one static
+message, so a bad point in a 10,000-point batch is reported without saying which one.
+:func:`error_if` keeps ``eqx.branched_error_if`` as the mechanism (same exception type,
+same behaviour under ``jit``/``grad``/``EQX_ON_ERROR``) and only chooses the message:
+a small ``custom_vmap`` function turns the predicate into an integer code that, under
+``vmap``, records the flat position of each failing element; equinox raises with the
+message of the *largest* code over the batch, which we arrange to be the *first* failing
+element. The messages are formatted lazily (:class:`_BatchMessages`), so no list of
+``batch size`` strings is ever built.
+
+Codes: ``0`` no failure; ``1`` failure outside any ``vmap``; ``_TOP - k`` failure of the
+element at flat position ``k`` over all vmapped axes (outermost first, i.e. the index into
+``x.reshape(-1)`` of the stacked batch).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax.numpy as jnp
+from jax.custom_batching import custom_vmap
+from jaxtyping import ArrayLike, PyTree
+
+__all__ = ["error_if"]
+
+_TOP = 2**30  # flat batch positions up to ~1e9 are told apart
+
+
+@functools.cache
+def _position(size: int):
+    """``(pred, flat_index) -> code``; ``size`` = elements in the vmaps already seen."""
+
+    @custom_vmap
+    def position(pred, index):
+        if size == 0:  # outside every vmap
+            return jnp.where(pred, 1, 0).astype(jnp.int32)
+        return jnp.where(pred, _TOP - index, 0).astype(jnp.int32)
+
+    @position.def_vmap
+    def _rule(axis_size, in_batched, pred, index):
+        pred_b, index_b = in_batched
+        if not pred_b:
+            pred = jnp.broadcast_to(pred, (axis_size, *jnp.shape(pred)))
+        if not index_b:
+            index = jnp.broadcast_to(index, (axis_size, *jnp.shape(index)))
+        # This vmap axis is outside the ones already seen: it is the most significant.
+        lead = jnp.arange(axis_size, dtype=jnp.int32).reshape(
+            (axis_size,) + (1,) * (index.ndim - 1)
+        )
+        inner = max(size, 1)
+        return _position(inner * axis_size)(pred, lead * inner + index), True
+
+    return position
+
+
+class _BatchMessages(Sequence[str]):
+    """``msgs[code]`` for :func:`eqx.branched_error_if`, built on demand."""
+
+    def __init__(self, msg: str):
+        self.msg = msg
+
+    def __len__(self) -> int:
+        return _TOP + 1
+
+    def __getitem__(self, code):  # pyright: ignore[reportIncompatibleMethodOverride]
+        code = int(code)
+        if code <= 1:
+            return self.msg
+        k = _TOP - code
+        return f"{self.msg} [first failing batch element: flat index {k} over the vmapped axes]"
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.msg))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _BatchMessages) and other.msg == self.msg
+
+
+def error_if(x: PyTree, pred: ArrayLike, msg: str) -> PyTree:
+    """``eqx.error_if`` whose message names the first failing batch element under ``vmap``.
+
+    Args:
+        x: returned unchanged; the check runs when the return value is used (as for
+            ``eqx.error_if``: thread it back into the computation).
+        pred: boolean (any shape); an error is raised if any entry is true.
+        msg: the message; under ``vmap`` it is suffixed with
+            ``[first failing batch element: flat index k over the vmapped axes]``.
+
+    Returns:
+        ``x``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from jaxqep._errors import error_if
+        >>> f = jax.jit(jax.vmap(lambda x: error_if(x, x < 0, "x: must be >= 0")))
+        >>> f(jnp.array([1.0, 2.0]))
+        Array([1., 2.], dtype=float64)
+    """
+    pred = jnp.any(jnp.asarray(pred))
+    code = _position(0)(pred, jnp.zeros((), jnp.int32))
+    return eqx.branched_error_if(x, pred, code, _BatchMessages(msg))
