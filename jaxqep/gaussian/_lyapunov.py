@@ -30,6 +30,13 @@ O(L⁴), so the system is solved by GMRES in c-space, each operator application 
 one exact plain solve (2 matmuls with the ``"eig"`` factorisation).  Total cost:
 O(L³) for the factorisation + O(n_krylov L³).  No fixed-point (Büttiker) loop.
 
+Chains (``method="auto"``, self-consistent rates, every site damped): when ``A`` is
+tridiagonal with a uniform diagonal and uniform hopping modulus on the sites without a
+physical bath -- the chain (27) of seed 000 with *any* profile of bath and self-consistent
+rates -- the NESS is exactly tridiagonal and follows in O(L²) from two real unknowns
+(:func:`_tridiagonal_ansatz`, the general form of eqs. 29a/29b). The candidate is accepted
+only if the full residual of (*) is at rounding level; otherwise the general route runs.
+
 Derivatives never go through the iterations: the whole solve is wrapped in
 ``jax.lax.custom_linear_solve`` with the operator (*) as ``matvec``.  JAX then
 differentiates implicitly: tangents solve ``𝓛(Ẋ) = Ḃ - 𝓛̇(X)`` (same solver), and
@@ -237,8 +244,91 @@ def _gmres_dense(matvec, b: Array, tol: float, maxiter: int) -> Array:
     return x + _gmres(matvec, b - matvec(x), tol, maxiter)
 
 
-def _raw_solve(A: Array, sc_rates: Array | None, B: Array, method: str):
+def _times_tridiagonal(M: Array, lower: Array, diag: Array, upper: Array) -> Array:
+    """``M @ X`` for tridiagonal ``X`` (``diag``, ``upper`` = X_{k,k+1}, ``lower`` =
+    X_{k+1,k}) in O(L²)."""
+    out = M * diag[None, :]
+    out = out.at[:, 1:].add(M[:, :-1] * upper[None, :])
+    out = out.at[:, :-1].add(M[:, 1:] * lower[None, :])
+    return out
+
+
+def _tridiagonal_ansatz(A: Array, g: Array, B: Array) -> tuple[Array, Array]:
+    """Exact NESS of chains whose covariance is tridiagonal, in O(L²); else a failure flag.
+
+    For ``A = iK - D/2`` (``K`` Hermitian, ``D ≥ 0`` diagonal) the ansatz
+    ``X = diag(c) + β Y`` with ``Y = i(triu(K, 1) - tril(K, -1))`` solves (*) exactly when
+    ``K`` is tridiagonal with a uniform diagonal, ``|K_{k,k+1}|`` is uniform across sites
+    without a physical bath, and ``B`` is diagonal -- the chain (27) of seed 000 with any
+    profile of bath and self-consistent rates (its eqs. 29a/29b are the uniform case).
+    Then ``c_{k+1} - c_k = β (d_k + d_{k+1})/2`` on every bond, and the diagonal
+    equations fix ``c_1`` and ``β`` (two real unknowns, least squares over all entries).
+
+    Returns ``(X, ok)``; ``ok`` is True only if the full residual of (*) is at rounding
+    level *and* ``D > 0`` on every site (then ``A + A^† < 0``, so ``A`` is Hurwitz and the
+    plain operator invertible). Everything else goes to the general solver.
+    """
+    L = A.shape[0]
+    Ah = jnp.conj(A.T)
+    K = (A - Ah) / 2j
+    d = -jnp.real(jnp.diagonal(A + Ah))
+    up = jnp.diagonal(K, 1)
+    y_up, y_lo = 1j * up, jnp.conj(1j * up)
+    t = jnp.concatenate([jnp.zeros(1, d.dtype), jnp.cumsum(0.5 * (d[:-1] + d[1:]))])
+    zeros = jnp.zeros(L - 1, A.dtype)
+    one = jnp.ones(L, A.dtype)
+
+    def residual(lower, diag, upper, with_b):
+        AX = _times_tridiagonal(A, lower, diag, upper)
+        R = AX + jnp.conj(AX.T) + jnp.diag(g * diag)
+        return R - B if with_b else R
+
+    r0 = -B
+    r1 = residual(zeros, one, zeros, False)
+    r2 = residual(y_lo, t.astype(A.dtype), y_up, False)
+
+    def dot(x, y):
+        return jnp.real(jnp.vdot(x, y))
+
+    gram = jnp.array([[dot(r1, r1), dot(r1, r2)], [dot(r2, r1), dot(r2, r2)]])
+    rhs = -jnp.array([dot(r1, r0), dot(r2, r0)])
+    # A 2x2 solve written out (no LAPACK call: it would be one more batched factorisation).
+    det = gram[0, 0] * gram[1, 1] - gram[0, 1] * gram[1, 0]
+    safe = jnp.where(det != 0, det, 1.0)
+    c1 = (rhs[0] * gram[1, 1] - gram[0, 1] * rhs[1]) / safe
+    beta = (gram[0, 0] * rhs[1] - gram[1, 0] * rhs[0]) / safe
+    diag = (c1 + beta * t).astype(A.dtype)
+    lower, upper = beta * y_lo, beta * y_up
+    R = residual(lower, diag, upper, True)
+    X = jnp.diag(diag)
+    X = X.at[jnp.arange(L - 1), jnp.arange(1, L)].set(upper)
+    X = X.at[jnp.arange(1, L), jnp.arange(L - 1)].set(lower)
+    fro = jnp.linalg.norm
+    scale = fro(B) + 2.0 * fro(A) * fro(X)
+    exact = fro(R) <= 1e-12 * scale
+    damped = jnp.min(d) > 1e-12 * jnp.max(jnp.abs(d))
+    ok = exact & damped & (det != 0) & jnp.all(jnp.isfinite(X))
+    return X, ok
+
+
+def _raw_solve(A: Array, sc_rates: Array | None, B: Array, method: str, structured: bool):
     """Solve (*) for a general (not necessarily Hermitian) B. Returns (X, (stable, κ))."""
+    if structured and sc_rates is not None:
+        # Chains with a tridiagonal NESS (see _tridiagonal_ansatz) in O(L²); the general
+        # O(L³) route runs only if the ansatz fails (under vmap both branches run).
+        X_fast, fast = _tridiagonal_ansatz(A, sc_rates.astype(B.dtype), B)
+        d = -jnp.real(jnp.diagonal(A + jnp.conj(A.T)))
+        # A + A^† = -D <= -min(d): ‖(X -> AX + XA^†)⁻¹‖₂ <= 1/min(d).
+        cond_fast = 2.0 * jnp.linalg.norm(A) / jnp.min(jnp.where(fast, d, 1.0))
+        return jax.lax.cond(
+            fast,
+            lambda: (X_fast, (jnp.asarray(True), cond_fast)),
+            lambda: _general_solve(A, sc_rates, B, method),
+        )
+    return _general_solve(A, sc_rates, B, method)
+
+
+def _general_solve(A: Array, sc_rates: Array | None, B: Array, method: str):
     n = A.shape[0]
     if method == "eig":
         plain, diag_of, ok, cond = _eig_factor(A)
@@ -284,7 +374,10 @@ def solve_lyapunov(
         sc_rates: optional ``(L,)`` nonnegative rates ``Γ`` of the diagonal feedback
             term (self-consistent reservoirs); ``None`` for a plain Lyapunov equation.
         method: ``"sign"`` (GPU-friendly Newton sign iteration), ``"eig"`` (CPU
-            eigendecomposition) or ``"auto"`` (``"eig"`` on CPU, else ``"sign"``).
+            eigendecomposition) or ``"auto"`` (``"eig"`` on CPU, else ``"sign"``, and
+            with self-consistent rates first the O(L²) structured solve of chains whose
+            NESS is tridiagonal, kept only if its residual is at rounding level; see
+            ``_tridiagonal_ansatz``).
         with_condition: also return a condition estimate of the plain Lyapunov operator
             ``X -> A X + X A^†``: with ``"eig"`` the upper bound
             ``2‖A‖ (‖V‖‖V⁻¹‖)² / min|λ_i + λ̄_j|`` (large for nearly undamped modes or
@@ -306,6 +399,7 @@ def solve_lyapunov(
         >>> float(X[0, 0].real), bool(ok)
         (1.0, True)
     """
+    structured = method == "auto"
     method = resolve_method(method)
     A = jnp.asarray(A)
     dtype = jnp.result_type(A.dtype, jnp.asarray(B).dtype, jnp.complex64)
@@ -320,10 +414,10 @@ def solve_lyapunov(
         return lyapunov_operator(A, g, X)
 
     def solve(_, b):
-        return _raw_solve(A_sg, g_sg, b, method)
+        return _raw_solve(A_sg, g_sg, b, method, structured)
 
     def transpose_solve(_, b):
-        return _raw_solve(A_sg.T, g_sg, b, method)
+        return _raw_solve(A_sg.T, g_sg, b, method, structured)
 
     X, (ok, cond) = jax.lax.custom_linear_solve(matvec, B, solve, transpose_solve, has_aux=True)
     if with_condition:

@@ -94,9 +94,7 @@ def validate_inputs(
         "H: must be Hermitian (H == H^†), got max|H - H^†| above tolerance",
     )
     H = check(H, ~jnp.all(jnp.isfinite(H)), "H: contains NaN or inf")
-    gammas = check(
-        gammas, ~jnp.all(gammas >= 0), "gammas: bath rates must be >= 0 (and finite)"
-    )
+    gammas = check(gammas, ~jnp.all(gammas >= 0), "gammas: bath rates must be >= 0 (and finite)")
     occupations = check(
         occupations,
         ~jnp.all(occupations >= 0),
