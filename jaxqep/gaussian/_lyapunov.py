@@ -31,9 +31,9 @@ one exact plain solve (2 matmuls with the ``"eig"`` factorisation).  Total cost:
 O(L³) for the factorisation + O(n_krylov L³).  No fixed-point (Büttiker) loop.
 
 Chains (``method="auto"``, self-consistent rates, every site damped): when ``A`` is
-tridiagonal with a uniform diagonal and uniform hopping modulus on the sites without a
-physical bath -- the chain (27) of seed 000 with *any* profile of bath and self-consistent
-rates -- the NESS is exactly tridiagonal and follows in O(L²) from two real unknowns
+tridiagonal with a uniform diagonal and uniform hopping modulus, with baths on its end
+sites -- the chain (27) of seed 000 with any end rates and *any* profile of
+self-consistent rates -- the NESS is exactly tridiagonal and follows in O(L²) from two real unknowns
 (:func:`_tridiagonal_ansatz`, the general form of eqs. 29a/29b). The candidate is accepted
 only if the full residual of (*) is at rounding level; otherwise the general route runs.
 
@@ -259,10 +259,12 @@ def _tridiagonal_ansatz(A: Array, g: Array, B: Array) -> tuple[Array, Array]:
     For ``A = iK - D/2`` (``K`` Hermitian, ``D ≥ 0`` diagonal) the ansatz
     ``X = diag(c) + β Y`` with ``Y = i(triu(K, 1) - tril(K, -1))`` solves (*) exactly when
     ``K`` is tridiagonal with a uniform diagonal, ``|K_{k,k+1}|`` is uniform across sites
-    without a physical bath, and ``B`` is diagonal -- the chain (27) of seed 000 with any
-    profile of bath and self-consistent rates (its eqs. 29a/29b are the uniform case).
-    Then ``c_{k+1} - c_k = β (d_k + d_{k+1})/2`` on every bond, and the diagonal
-    equations fix ``c_1`` and ``β`` (two real unknowns, least squares over all entries).
+    without a physical bath, ``B`` is diagonal and the physical baths sit on the two end
+    sites -- the chain (27) of seed 000 with any rates γ_1, γ_L and any profile of
+    self-consistent rates (its eqs. 29a/29b are the uniform case). Then
+    ``c_{k+1} - c_k = β (d_k + d_{k+1})/2`` on every bond, and the diagonal equations fix
+    ``c_1`` and ``β`` (two real unknowns, least squares over all entries; a bath on a
+    third site over-determines them and the residual test rejects the candidate).
 
     Returns ``(X, ok)``; ``ok`` is True only if the full residual of (*) is at rounding
     level *and* ``D > 0`` on every site (then ``A + A^† < 0``, so ``A`` is Hurwitz and the
