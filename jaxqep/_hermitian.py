@@ -24,6 +24,7 @@ from jaxtyping import Array, ArrayLike
 __all__ = [
     "hermitian_function",
     "logm_h",
+    "logm_eigh",
     "sqrtm_h",
     "expm_h",
     "von_neumann_entropy",
@@ -38,12 +39,16 @@ def hermitian_part(a: ArrayLike) -> Array:
     return 0.5 * (a + jnp.conj(jnp.swapaxes(a, -1, -2)))
 
 
+def _dagger(a: Array) -> Array:
+    return jnp.conj(jnp.swapaxes(a, -1, -2))
+
+
 def _divided_differences(
     w: Array, fw: Array, dfw: Array, special: Callable[[Array, Array], Array] | None
 ) -> Array:
-    """First divided differences of f on the spectrum ``w`` (real, shape (n,))."""
-    wi = w[:, None]
-    wj = w[None, :]
+    """First divided differences of f on the spectrum ``w`` (real, shape (..., n))."""
+    wi = w[..., :, None]
+    wj = w[..., None, :]
     diff = wi - wj
     scale = jnp.maximum(jnp.maximum(jnp.abs(wi), jnp.abs(wj)), 1.0)
     # Below this relative gap the finite-difference quotient loses more digits than the
@@ -54,8 +59,8 @@ def _divided_differences(
     if special is not None:
         quotient = special(jnp.broadcast_to(wi, diff.shape), jnp.broadcast_to(wj, diff.shape))
     else:
-        quotient = (fw[:, None] - fw[None, :]) / safe
-    limit = 0.5 * (dfw[:, None] + dfw[None, :])
+        quotient = (fw[..., :, None] - fw[..., None, :]) / safe
+    limit = 0.5 * (dfw[..., :, None] + dfw[..., None, :])
     return jnp.where(close, limit, quotient)
 
 
@@ -83,9 +88,9 @@ def _make_spectral(
     def _jvp(primals, tangents):
         (a,), (da,) = primals, tangents
         w, u = jnp.linalg.eigh(a)
-        uh = jnp.conj(u.T)
+        uh = _dagger(u)
         fw = f(w)
-        out = (u * fw[None, :]) @ uh
+        out = (u * fw[..., None, :]) @ uh
         F = _divided_differences(w, fw, df(w), special)
         # Only the Hermitian part of the tangent is meaningful for a Hermitian argument.
         da_h = hermitian_part(da)
@@ -105,6 +110,36 @@ def _as_matrix(a: ArrayLike) -> Array:
 
 
 _logm = _make_spectral(jnp.log, lambda w: 1.0 / w, _log_divided)
+
+
+@jax.custom_jvp
+def logm_eigh(a: Array) -> tuple[Array, Array]:
+    """``(ln A, eigenvalues of A)`` for a stack ``(..., n, n)`` of Hermitian matrices.
+
+    One ``eigh`` per matrix serves both the logarithm and a positivity check on the
+    eigenvalues (callers check them before trusting the logarithm). ``A`` must be
+    Hermitian to rounding (it is not symmetrised). The logarithm has the Daleckii-Krein
+    derivative of :func:`logm_h` (finite at degenerate spectra); the eigenvalues have
+    ``dw_i = (U^† dA U)_ii``.
+    """
+    w, u = jnp.linalg.eigh(a, symmetrize_input=False)
+    return (u * jnp.log(w)[..., None, :]) @ _dagger(u), w
+
+
+@logm_eigh.defjvp
+def _logm_eigh_jvp(primals, tangents):
+    (a,), (da,) = primals, tangents
+    w, u = jnp.linalg.eigh(a, symmetrize_input=False)
+    uh = _dagger(u)
+    fw = jnp.log(w)
+    out = (u * fw[..., None, :]) @ uh
+    big_f = _divided_differences(w, fw, 1.0 / w, _log_divided)
+    inner = uh @ hermitian_part(da) @ u
+    dout = u @ (big_f * inner) @ uh
+    dw = jnp.real(jnp.diagonal(inner, axis1=-2, axis2=-1)).astype(w.dtype)
+    return (out, w), (dout.astype(out.dtype), dw)
+
+
 _sqrtm = _make_spectral(jnp.sqrt, lambda w: 0.5 / jnp.sqrt(w))
 _expm = _make_spectral(jnp.exp, jnp.exp)
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import cast
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
 from .. import _validate as val
+from .._hermitian import hermitian_part
 from .._steady import _check_state, solve_bordered
 from .._superop import (
     apply_reset_A,
@@ -25,9 +27,9 @@ from .._superop import (
     tripartite_reset_B,
     unvec,
 )
-from ._reduced import tripartite_steady_states_reduced
+from ._reduced import tripartite_reduced_eig
 from ._results import EntropyProduction
-from ._spohn import spohn_parts
+from ._spohn import spohn_parts_stacked, unique_state_checks
 
 __all__ = [
     "tripartite_entropy_production",
@@ -40,6 +42,8 @@ __all__ = [
 # Largest d for which method="auto" uses the reduced direct solve (its LU has
 # (n_C n_B)² + (n_A n_C)² unknowns); above it the matrix-free Krylov route is used.
 _AUTO_MAX_REDUCED = 32
+
+_FAITHFUL_NAMES = ("steady state ρ⁺_g", "steady state ρ^A", "steady state ρ^B")
 
 
 def validate_tripartite(H, tau_A, tau_B, gamma_A, gamma_B, dims):
@@ -137,9 +141,9 @@ def tripartite_entropy_production(
     if jnp.finfo(jnp.real(h).dtype).bits < 64:
         warnings.warn(
             "tripartite_entropy_production in float32: σ ~ g² is a small difference of "
-            "O(g) terms, the relative error measured on the three-qubit chain is ~4e-5 at "
-            "g = 1, ~3e-2 at g = 0.1, and states stop being numerically faithful below "
-            "g ~ 0.03 (benchmarks/precision_float32.py). Use float64 (the default).",
+            "O(g) terms, the relative error measured on the three-qubit chain (reduced "
+            "route) is ~6e-5 at g = 1, ~1e-3 at g = 0.1, ~1e-2 at g = 0.03 and ~0.15 at "
+            "g = 0.01 (benchmarks/precision_float32.py). Use float64 (the default).",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -158,16 +162,32 @@ def tripartite_entropy_production(
         raise TypeError(
             f"unexpected solver options for method {method!r}: {sorted(solver_options)}"
         )
+    names = ("L_g (total)", "L^A (part A)", "L^B (part B)")
     if method == "dense":
         parts_l = tripartite_lindbladians(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
         systems = jnp.concatenate([jnp.sum(parts_l, axis=0)[None], parts_l], axis=0)
         # One batched LU for the three systems (see CONVENTIONS, known traps).
-        states = unvec(jax.vmap(solve_bordered)(systems), d)
-    else:
-        states = tripartite_steady_states_reduced(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
-    names = ("L_g (total)", "L^A (part A)", "L^B (part B)")
-    states = jnp.stack([_check_state(states[k], names[k]) for k in range(3)])
-    return tripartite_result(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam, states[0], states[1:])
+        states = unvec(cast(Array, jax.vmap(solve_bordered)(systems)), d)
+        states = jnp.stack([_check_state(states[k], names[k]) for k in range(3)])
+        return tripartite_result(
+            h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam, states[0], states[1:]
+        )
+    # Reduced route: states and actions in the eigenbasis of H, where the Spohn traces
+    # (unitarily invariant) are evaluated directly; the rotation back to the original
+    # basis is only computed if ρ or the partial states are used.
+    red = tripartite_reduced_eig(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
+    states = unique_state_checks(red.states, names)
+    parts, fluxes = spohn_parts_stacked(red.actions, states, _FAITHFUL_NAMES)
+    u = red.u
+    rotated = hermitian_part(u @ states @ jnp.conj(u.T))
+    return EntropyProduction(
+        total=jnp.sum(parts),
+        parts=parts,
+        fluxes=fluxes,
+        rho=rotated[0],
+        partial_states=rotated[1:],
+        residual=red.residual,
+    )
 
 
 def tripartite_result(
@@ -188,12 +208,8 @@ def tripartite_result(
     Shared by every solver route. ``residual`` defaults to the largest
     ``‖L_k(ρ_k)‖_F`` recomputed here from the states.
     """
-    rho = 0.5 * (rho + jnp.conj(rho.T))
-    partial = 0.5 * (partial + jnp.conj(jnp.swapaxes(partial, -1, -2)))
-    rho = val.faithful(rho, "steady state ρ⁺_g")
-    partial = jnp.stack(
-        [val.faithful(partial[0], "steady state ρ^A"), val.faithful(partial[1], "steady state ρ^B")]
-    )
+    rho = hermitian_part(rho)
+    partial = hermitian_part(partial)
     dtype = rho.dtype
     hc = h.astype(dtype)
     tau_a = tau_a.astype(dtype)
@@ -216,7 +232,10 @@ def tripartite_result(
                 ]
             )
         )
-    parts, fluxes = spohn_parts(jnp.stack([act_a, act_b]), rho, partial)
+    # One eigh for the three logarithms and the faithfulness checks.
+    parts, fluxes = spohn_parts_stacked(
+        jnp.stack([act_a, act_b]), jnp.concatenate([rho[None], partial], axis=0), _FAITHFUL_NAMES
+    )
     return EntropyProduction(
         total=jnp.sum(parts),
         parts=parts,
