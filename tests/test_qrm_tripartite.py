@@ -176,6 +176,7 @@ def test_reduced_and_dense_routes_agree_with_gradients(dims):
                 h + s * dh, ta, tb, 0.5, 1.1, dims, g, lam, method=method
             )
             return ep.parts
+
         return jax.jit(sig)
 
     fr, fdn = f("reduced"), f("dense")
@@ -234,9 +235,11 @@ def test_reduced_non_unique_state_is_reported_under_vmap():
     _, ta, tb = chain()
     f = jax.jit(
         jax.vmap(
-            lambda g: qrm.tripartite_entropy_production(
-                jnp.zeros((8, 8)), ta, tb, GA, GB, DIMS, g, 0.4
-            ).total
+            lambda g: (
+                qrm.tripartite_entropy_production(
+                    jnp.zeros((8, 8)), ta, tb, GA, GB, DIMS, g, 0.4
+                ).total
+            )
         )
     )
     err = (ValueError, eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError)
@@ -278,9 +281,11 @@ def test_reduced_gradient_wrt_degenerate_hamiltonian():
 
     def f(method):
         return jax.grad(
-            lambda s: qrm.tripartite_entropy_production(
-                h + s * dh, ta, tb, 0.8, 1.1, DIMS, 0.5, 0.3, method=method
-            ).total
+            lambda s: (
+                qrm.tripartite_entropy_production(
+                    h + s * dh, ta, tb, 0.8, 1.1, DIMS, 0.5, 0.3, method=method
+                ).total
+            )
         )
 
     gr, gd = f("reduced")(0.0), f("dense")(0.0)
