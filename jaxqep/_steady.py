@@ -14,6 +14,8 @@ factorisation itself.
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import equinox as eqx
 import jax.numpy as jnp
 import lineax as lx
@@ -42,7 +44,11 @@ class SteadyState(eqx.Module):
     condition: Array
 
 
-def solve_bordered(lmat: Array, *, condition: bool = False):
+@overload
+def solve_bordered(lmat: Array, *, condition: Literal[False] = False) -> Array: ...
+@overload
+def solve_bordered(lmat: Array, *, condition: Literal[True]) -> tuple[Array, Array]: ...
+def solve_bordered(lmat: Array, *, condition: bool = False) -> Array | tuple[Array, Array]:
     """Return ``vec(ρ)`` solving ``L ρ = 0, tr ρ = 1`` for a batch-free ``(d², d²)`` matrix.
 
     With ``condition=True`` return ``(vec(ρ), κ₁)``, the 1-norm condition estimate of the

@@ -65,6 +65,7 @@ from jax.custom_batching import custom_vmap
 from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array
 
+from .._condition import lu_condition_packed
 from .._hermitian import hermitian_part
 
 __all__ = ["tripartite_steady_states_reduced", "tripartite_reduced_eig"]
@@ -508,6 +509,7 @@ class _Primal(NamedTuple):
     dfull: Array  # (3, d, d) resolvent factors of the systems T, A, B
     rates: tuple
     couplings: tuple
+    aug: Array  # (2, n, n + 1) the two systems with their right-hand sides
     lu: Array
     perm: Array
     z: Array  # (2, K_A + K_B): [z_T, (z_A, z_B)]
@@ -552,6 +554,7 @@ def _primal(h, tau_a, tau_b, gamma_a, gamma_b, g, lam, dims) -> _Primal:
         dfull=dfull,
         rates=rates,
         couplings=couplings,
+        aug=aug,
         lu=lu,
         perm=perm,
         z=z,
@@ -591,12 +594,24 @@ class ReducedEig(NamedTuple):
     states: Array  # (ρ⁺_g, ρ^A, ρ^B), (3, d, d)
     actions: Array  # (L^A(ρ⁺_g), L^B(ρ⁺_g)), (2, d, d)
     residual: Array  # largest ‖L_k(ρ_k)‖_F (no derivative)
+    condition: Array  # largest 1-norm condition estimate of the two LU systems (no derivative)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(7,))
 def _reduced_eig(h, tau_a, tau_b, gamma_a, gamma_b, g, lam, dims) -> ReducedEig:
     p = _primal(h, tau_a, tau_b, gamma_a, gamma_b, g, lam, dims)
-    return ReducedEig(p.frame.u, p.states, p.acts, _residuals(p, gamma_a, gamma_b))
+    return ReducedEig(
+        p.frame.u, p.states, p.acts, _residuals(p, gamma_a, gamma_b), _condition_of(p)
+    )
+
+
+def _condition_of(p: _Primal) -> Array:
+    """Hager's estimate from the LU already computed (a few O(n²) triangular solves)."""
+    n = p.aug.shape[-2]
+    kappas = jax.vmap(lambda a, lu, perm: lu_condition_packed(a, lu, perm, iterations=1))(
+        p.aug[..., :n], p.lu, p.perm
+    )
+    return jnp.max(kappas)
 
 
 def _add(*terms: Any) -> Any:
@@ -714,12 +729,13 @@ def _reduced_eig_jvp(dims, primals, tangents):
 
     dact_a = dact(dc_a, p.couplings[1], dga, gamma_a, p.f_a, df_a)
     dact_b = dact(dc_b, p.couplings[2], dgb, gamma_b, p.f_b, df_b)
-    out = ReducedEig(fr.u, p.states, p.acts, _residuals(p, gamma_a, gamma_b))
+    out = ReducedEig(fr.u, p.states, p.acts, _residuals(p, gamma_a, gamma_b), _condition_of(p))
     tangent = ReducedEig(
         jnp.zeros_like(fr.u),
         jnp.stack([drho_t, drho_a, drho_b]).astype(p.states.dtype),
         jnp.stack([dact_a, dact_b]).astype(p.acts.dtype),
         jnp.zeros_like(out.residual),
+        jnp.zeros_like(out.condition),
     )
     return out, tangent
 

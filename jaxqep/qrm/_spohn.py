@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -145,7 +144,7 @@ def spohn_entropy_production(
     if rho is None:
         # One batched solve for L and every L_j (one LU call: see CONVENTIONS, known traps).
         systems = jnp.concatenate([total_l[None], ls], axis=0)
-        xs = cast(Array, jax.vmap(solve_bordered)(systems))
+        xs, kappas = jax.vmap(lambda m: solve_bordered(m, condition=True))(systems)
         states = unvec(xs, d)
         state = _check_state(states[0], "L (sum of the parts)")
         partial = jnp.stack(
@@ -154,7 +153,7 @@ def spohn_entropy_production(
         residual = jnp.max(jnp.linalg.norm(jnp.einsum("kab,kb->ka", systems, xs), axis=-1))
     else:
         state = val.density_matrix(rho, "rho", d)
-        xs = cast(Array, jax.vmap(solve_bordered)(ls))
+        xs, kappas = jax.vmap(lambda m: solve_bordered(m, condition=True))(ls)
         partial = jnp.stack(
             [_check_state(s, f"lindbladians[{j}]") for j, s in enumerate(unvec(xs, d))]
         )
@@ -175,4 +174,5 @@ def spohn_entropy_production(
         rho=state,
         partial_states=partial,
         residual=residual,
+        condition=jnp.max(kappas),
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -167,10 +166,21 @@ def tripartite_entropy_production(
         parts_l = tripartite_lindbladians(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
         systems = jnp.concatenate([jnp.sum(parts_l, axis=0)[None], parts_l], axis=0)
         # One batched LU for the three systems (see CONVENTIONS, known traps).
-        states = unvec(cast(Array, jax.vmap(solve_bordered)(systems)), d)
+        xs, kappas = jax.vmap(lambda m: solve_bordered(m, condition=True))(systems)
+        states = unvec(xs, d)
         states = jnp.stack([_check_state(states[k], names[k]) for k in range(3)])
         return tripartite_result(
-            h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam, states[0], states[1:]
+            h,
+            tau_a,
+            tau_b,
+            gamma_a,
+            gamma_b,
+            dims,
+            g,
+            lam,
+            states[0],
+            states[1:],
+            condition=jnp.max(kappas),
         )
     # Reduced route: states and actions in the eigenbasis of H, where the Spohn traces
     # (unitarily invariant) are evaluated directly; the rotation back to the original
@@ -187,6 +197,7 @@ def tripartite_entropy_production(
         rho=rotated[0],
         partial_states=rotated[1:],
         residual=red.residual,
+        condition=red.condition,
     )
 
 
@@ -202,11 +213,13 @@ def tripartite_result(
     rho: Array,
     partial: Array,
     residual: Array | None = None,
+    condition: Array | None = None,
 ) -> EntropyProduction:
     """Spohn parts and fluxes from the steady states ``ρ⁺_g`` and ``(ρ^A, ρ^B)``.
 
     Shared by every solver route. ``residual`` defaults to the largest
-    ``‖L_k(ρ_k)‖_F`` recomputed here from the states.
+    ``‖L_k(ρ_k)‖_F`` recomputed here from the states; ``condition`` (of the solves that
+    produced them) to ``nan`` (not estimated, e.g. by the matrix-free route).
     """
     rho = hermitian_part(rho)
     partial = hermitian_part(partial)
@@ -243,4 +256,5 @@ def tripartite_result(
         rho=rho,
         partial_states=partial,
         residual=residual,
+        condition=jnp.asarray(jnp.nan) if condition is None else condition,
     )
