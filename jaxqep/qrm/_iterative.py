@@ -50,6 +50,7 @@ import lineax as lx
 import numpy as np
 from jaxtyping import Array, ArrayLike
 
+from .._errors import error_if
 from ._results import EntropyProduction
 
 __all__ = [
@@ -919,7 +920,7 @@ def _solve_packed(
         & (residual <= opts["residual_tol"])
     )
     if throw:
-        s = eqx.error_if(
+        s = error_if(
             s,
             ~ok,
             f"{name}: the matrix-free steady-state solve did not converge (residual "
