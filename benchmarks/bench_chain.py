@@ -9,10 +9,16 @@ method and with ``iterative-gmres`` (ILU preconditioner on, ``rtol=1e-12``, rest
 100). σ on the QuTiP side is evaluated with NumPy ``eigh``. Each measurement runs in a
 fresh subprocess so that peak memory (max RSS) belongs to one method.
 
+The jaxqep worker closes over a concrete ``H``, so the solver reads its sparsity, its
+conserved quantity and the Krylov support at trace time (``jaxqep.qrm._iterative``);
+``--worker jax N traced`` passes ``H`` as a jit argument instead (dense products, the
+path of the validated public entry points).
+
 Usage::
 
     python benchmarks/bench_chain.py            # N = 6, 7, 8 side by side, N = 10 jaxqep
     python benchmarks/bench_chain.py --quick    # N = 6, 7 only
+    python benchmarks/bench_chain.py --worker jax 10 [traced]   # one measurement, JSON
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ def _rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
 
 
-def worker_jax(n: int) -> dict:
+def worker_jax(n: int, traced: bool = False) -> dict:
     import jax
     import jax.numpy as jnp
 
@@ -39,19 +45,21 @@ def worker_jax(n: int) -> dict:
     from jaxqep.qrm import _iterative as it
 
     m = jaxqep.models.reset_chain(n)
-    h, ta, tb, ga, gb, dims = m.tripartite_args()
+    h0, ta, tb, ga, gb, dims = m.tripartite_args()
 
-    @jax.jit
-    def run(g, lam):
+    def run(h, g, lam):
         opts = it._options({})
         st = it._tripartite_states(h, ta, tb, ga, gb, dims, g, lam, opts, True)
         return st, it._entropy_production_from_states(st, h, ta, tb, ga, gb, dims, g, lam)
 
+    # Concrete H (closed over): structure read at trace time; traced H: dense products.
+    call = jax.jit(run) if traced else jax.jit(lambda g, lam: run(h0, g, lam))
+    args = (h0,) if traced else ()
     t0 = time.perf_counter()
-    jax.block_until_ready(run(jnp.asarray(G), jnp.asarray(LAM)))
+    jax.block_until_ready(call(*args, jnp.asarray(G), jnp.asarray(LAM)))
     t_first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    st, ep = jax.block_until_ready(run(jnp.asarray(G), jnp.asarray(LAM)))
+    st, ep = jax.block_until_ready(call(*args, jnp.asarray(G), jnp.asarray(LAM)))
     t_run = time.perf_counter() - t0
     return {
         "time": t_run,
@@ -150,7 +158,10 @@ def main() -> None:
     a = p.parse_args()
     if a.worker:
         kind, n = a.worker[0], int(a.worker[1])
-        res = worker_jax(n) if kind == "jax" else worker_qutip(n, a.worker[2])
+        if kind == "jax":
+            res = worker_jax(n, traced=a.worker[2:] == ["traced"])
+        else:
+            res = worker_qutip(n, a.worker[2])
         print(json.dumps(res))
         return
 
