@@ -270,9 +270,9 @@ def _reproduce(args) -> int:
     rows, timings = [], {}
     jobs = []
     if args.only in (None, "qrm"):
-        jobs.append(("004", "qrm", "jaxqep.qrm._figures", "reproduce_qrm", _QRM_CHECKS))
+        jobs.append(("004", "qrm", "jaxqep.reproduce._seed004", "reproduce_qrm", _QRM_CHECKS))
     if args.only in (None, "gaussian"):
-        jobs.append(("000", "gaussian", "jaxqep.gaussian._figures", "reproduce_gaussian",
+        jobs.append(("000", "gaussian", "jaxqep.reproduce._seed000", "reproduce_gaussian",
                      _GAUSSIAN_CHECKS))
     import importlib
 

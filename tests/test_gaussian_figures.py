@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from jaxqep import gaussian
+from jaxqep import reproduce
 
 
 def test_fig3_exponents():
     Ls = np.unique(np.geomspace(200, 2000, 10).astype(int))
-    d = gaussian.fig3_data(Ls, check_L=60)
+    d = reproduce.fig3_data(Ls, check_L=60)
     # the tridiagonal route agrees with the general O(L³) solver, and Π_r + Π_sc = (31)
     assert d["check_rel_err"] < 1e-9
     assert d["sum_rel_err"] < 1e-9
@@ -26,7 +26,7 @@ def test_fig3_exponents():
 
 
 def test_fig2_profiles_match_29a():
-    d = gaussian.fig2_data(quick=True)
+    d = reproduce.fig2_data(quick=True)
     assert d["max_rel_err"] < 1e-9
     # ballistic (Γ = 0): flat bulk; diffusive: linear bulk profile
     occ = d["a"][1]["occupations"]

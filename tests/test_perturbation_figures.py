@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from jaxqep.qrm._figures import reproduce_qrm
+from jaxqep.reproduce import reproduce_qrm
 
 
 def test_reproduce_qrm_quick(tmp_path):

@@ -12,12 +12,6 @@ from ._dynamics import (
     covariance_rhs as covariance_rhs,
     evolve_covariance as evolve_covariance,
 )
-from ._figures import (
-    fig2_data as fig2_data,
-    fig3_data as fig3_data,
-    fit_exponent as fit_exponent,
-    reproduce_gaussian as reproduce_gaussian,
-)
 from ._lyapunov import solve_lyapunov as solve_lyapunov
 from ._model import GaussianNetwork as GaussianNetwork, bose_einstein as bose_einstein
 from ._ness import ness_covariance as ness_covariance, stability_matrix as stability_matrix

@@ -18,9 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._builders import chain_baths, chain_closed_form, chain_hamiltonian
-from ._ness import ness_covariance
-from ._observables import entropy_production
+from ..gaussian._builders import chain_baths, chain_closed_form, chain_hamiltonian
+from ..gaussian._ness import ness_covariance
+from ..gaussian._observables import entropy_production
 
 __all__ = ["fig2_data", "fig3_data", "fit_exponent", "tridiagonal_chain_pi", "reproduce_gaussian"]
 

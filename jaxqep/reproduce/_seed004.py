@@ -16,9 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import models
-from ._perturbation import leading_order
-from ._reset import entropy_production
-from ._tripartite import tripartite_entropy_production
+from ..qrm._perturbation import leading_order
+from ..qrm._reset import entropy_production
+from ..qrm._tripartite import tripartite_entropy_production
 
 __all__ = ["reproduce_qrm"]
 
