@@ -32,12 +32,16 @@ def _parser() -> argparse.ArgumentParser:
         "(Gaussian chains) Figs. 2, 3 into DIR: data files, PNG plots, and summary.md / "
         "summary.json listing every check against the papers with pass/fail.",
     )
-    r.add_argument("--out", default="reproduce_out", metavar="DIR",
-                   help="output directory (default: %(default)s)")
-    r.add_argument("--quick", action="store_true",
-                   help="coarser grids and smaller chains (a quick smoke run)")
-    r.add_argument("--only", choices=["qrm", "gaussian"],
-                   help="reproduce one seed only")
+    r.add_argument(
+        "--out",
+        default="reproduce_out",
+        metavar="DIR",
+        help="output directory (default: %(default)s)",
+    )
+    r.add_argument(
+        "--quick", action="store_true", help="coarser grids and smaller chains (a quick smoke run)"
+    )
+    r.add_argument("--only", choices=["qrm", "gaussian"], help="reproduce one seed only")
 
     s = sub.add_parser(
         "sweep",
@@ -51,18 +55,30 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="DIR", help="override [output] dir")
     s.add_argument("--chunk-size", type=int, metavar="N", help="override [output] chunk_size")
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    s.add_argument("--overwrite", action="store_true",
-                   help="discard an existing checkpoint in the output directory")
-    s.add_argument("--recompute-corrupt", action="store_true",
-                   help="recompute corrupted chunk files instead of stopping")
-    s.add_argument("--coordinator", metavar="HOST:PORT",
-                   help="jax.distributed coordinator (multi-process sweep)")
+    s.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="discard an existing checkpoint in the output directory",
+    )
+    s.add_argument(
+        "--recompute-corrupt",
+        action="store_true",
+        help="recompute corrupted chunk files instead of stopping",
+    )
+    s.add_argument(
+        "--coordinator",
+        metavar="HOST:PORT",
+        help="jax.distributed coordinator (multi-process sweep)",
+    )
     s.add_argument("--num-processes", type=int, metavar="N", help="processes in the job")
     s.add_argument("--process-id", type=int, metavar="I", help="rank of this process")
 
-    sub.add_parser("models", help="list the models a sweep can use, with their parameters",
-                   description="List the models a TOML sweep can name and their parameters "
-                   "(with the values of the papers' figures).")
+    sub.add_parser(
+        "models",
+        help="list the models a sweep can use, with their parameters",
+        description="List the models a TOML sweep can name and their parameters "
+        "(with the values of the papers' figures).",
+    )
     return p
 
 
@@ -129,8 +145,15 @@ def _sweep(args, argv_of_process=None) -> int:
         # already created: restart Python, joining the job before jaxqep is imported.
         env = dict(os.environ, _JAXQEP_DIST_BOOTED="1")
         argv = sys.argv[1:] if argv_of_process is None else argv_of_process
-        boot = [sys.executable, "-c", _DIST_BOOT, args.coordinator, str(args.num_processes),
-                str(args.process_id), *argv]
+        boot = [
+            sys.executable,
+            "-c",
+            _DIST_BOOT,
+            args.coordinator,
+            str(args.num_processes),
+            str(args.process_id),
+            *argv,
+        ]
         return subprocess.run(boot, env=env).returncode
     try:
         cfg = load_config(args.config)
@@ -144,9 +167,12 @@ def _sweep(args, argv_of_process=None) -> int:
         return _error(f"{args.config}: {e}", 2)
     t0 = time.perf_counter()
     try:
-        ds = run_config(cfg, progress=False if args.no_progress else None,
-                        on_corrupt="recompute" if args.recompute_corrupt else "raise",
-                        overwrite=args.overwrite)
+        ds = run_config(
+            cfg,
+            progress=False if args.no_progress else None,
+            on_corrupt="recompute" if args.recompute_corrupt else "raise",
+            overwrite=args.overwrite,
+        )
     except (CheckpointError, TimeoutError) as e:
         return _error(str(e), 1)
     except ValueError as e:  # e.g. quantities unknown to the model, raised before any compute
@@ -165,58 +191,6 @@ def _sweep(args, argv_of_process=None) -> int:
 
 # -- reproduce ----------------------------------------------------------------------------
 
-# Known checks: key -> (figure, the paper's claim, pass criterion). Keys the figure
-# modules report but that are not listed here appear in the summary as "info".
-def _close(target, tol):
-    return lambda v: all(abs(float(x) - target) <= tol for x in _flat(v))
-
-
-def _flat(v):
-    if isinstance(v, dict):
-        return [x for y in v.values() for x in _flat(y)]
-    if isinstance(v, list | tuple):
-        return [x for y in v for x in _flat(y)]
-    return [v]
-
-
-_QRM_CHECKS = {
-    "fig1_sigma_at_gamma_over_Gamma": (
-        "004 Fig. 1", "σ = 0 at λ = γ/Γ = (6/11, 3/11, 2/11) (Prop. 4.5)", _close(0.0, 1e-10)),
-    "fig1_sigma_lambda_grid_min": (
-        "004 Fig. 1c", "σ(λ) ≥ 0 on the λ grid", lambda v: float(v) >= -1e-12),
-    "fig1_sigma_t_grid_min": (
-        "004 Fig. 1d", "σ(t) ≥ 0 on the (t_2, t_3) grid", lambda v: float(v) >= -1e-12),
-    "fig1_optax_lambda_error": (
-        "004 Fig. 1", "minimising σ over λ recovers λ = γ/Γ", lambda v: float(v) < 1e-6),
-    "fig3_slopes_trace_distance": (
-        "004 Fig. 3", "T(ρ⁺_g, ρ0 + gρ1) ~ g² (log-log slope 2)", _close(2.0, 0.05)),
-    "fig4_sigma2_leading": (
-        "004 Fig. 4 / Sec. 8", "σ/g² → 5.2273e-3 as g → 0",
-        lambda v: abs(float(v) / 5.2273e-3 - 1) < 1e-4),
-    "fig4_slopes_remainder": (
-        "004 Fig. 4", "σ − g²σ⁽²⁾ = O(g⁴) (slope 4)", _close(4.0, 0.1)),
-    "fig5_sign_agreement": (
-        "004 Fig. 5",
-        "at t_A = 0.6: sign φ_A = sign(t_A − t_B) on the whole (g, t_B) grid",
-        _close(1.0, 0.0),
-    ),
-    "fig5_slopes_remainder": (
-        "004 Fig. 5", "flux remainder O(g⁴) (slope 4)", _close(4.0, 0.1)),
-}
-_GAUSSIAN_CHECKS = {
-    "fig2_max_rel_err_vs_29a": (
-        "000 Fig. 2", "occupation profiles equal eq. (29a)", lambda v: float(v) < 1e-8),
-    "fig3_pi_r_plus_pi_sc_vs_31": (
-        "000 Fig. 3", "Π_r + Π_sc equals eq. (31)", lambda v: float(v) < 1e-8),
-    "fig3_general_solver_check": (
-        "000 Fig. 3", "tridiagonal fast path equals the general NESS solver",
-        lambda v: float(v) < 1e-8),
-    "fig3_fit_large_L": (
-        "000 Fig. 3", "Π_r ~ 1/L², Π_sc ~ 1/L at large L (local slopes −1.975, −0.975 at "
-        "L = 800–1600; CONVENTIONS.md)",
-        lambda v: abs(float(v["pi_r"]) + 2) < 0.1 and abs(float(v["pi_sc"]) + 1) < 0.1),
-}
-
 
 def _fmt(v) -> str:
     if isinstance(v, float):
@@ -228,39 +202,14 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _jsonable(v):
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
-    if hasattr(v, "tolist"):
-        return v.tolist()
-    return v
-
-
-def evaluate_checks(seed: str, report: dict, known: dict) -> list[dict]:
-    """Turn a figure module's report into rows ``{seed, figure, check, claim, value, status}``."""
-    rows = []
-    for key, (fig, claim, ok) in known.items():
-        if key not in report:
-            rows.append({"seed": seed, "figure": fig, "check": key, "claim": claim,
-                         "value": None, "status": "MISSING"})
-            continue
-        try:
-            passed = bool(ok(report[key]))
-        except (TypeError, ValueError, KeyError):
-            passed = False
-        rows.append({"seed": seed, "figure": fig, "check": key, "claim": claim,
-                     "value": _jsonable(report[key]), "status": "pass" if passed else "FAIL"})
-    for key, v in report.items():
-        if key not in known:
-            rows.append({"seed": seed, "figure": "", "check": key, "claim": "",
-                         "value": _jsonable(v), "status": "info"})
-    return rows
-
-
 def _reproduce(args) -> int:
     import matplotlib
+
+    from .reproduce._checks import (
+        GAUSSIAN_CHECKS as _GAUSSIAN_CHECKS,
+        QRM_CHECKS as _QRM_CHECKS,
+        evaluate_checks,
+    )
 
     matplotlib.use("Agg")
     out = Path(args.out)
@@ -272,8 +221,9 @@ def _reproduce(args) -> int:
     if args.only in (None, "qrm"):
         jobs.append(("004", "qrm", "jaxqep.reproduce._seed004", "reproduce_qrm", _QRM_CHECKS))
     if args.only in (None, "gaussian"):
-        jobs.append(("000", "gaussian", "jaxqep.reproduce._seed000", "reproduce_gaussian",
-                     _GAUSSIAN_CHECKS))
+        jobs.append(
+            ("000", "gaussian", "jaxqep.reproduce._seed000", "reproduce_gaussian", _GAUSSIAN_CHECKS)
+        )
     import importlib
 
     for seed, sub, module, func, known in jobs:
@@ -298,8 +248,10 @@ def _reproduce(args) -> int:
     tmp = out / ".summary.json.tmp"
     tmp.write_text(json.dumps(summary, indent=1, default=str))
     os.replace(tmp, out / "summary.json")
-    print(f"{summary['n_checks'] - n_fail}/{summary['n_checks']} checks passed; "
-          f"summary in {out / 'summary.md'}")
+    print(
+        f"{summary['n_checks'] - n_fail}/{summary['n_checks']} checks passed; "
+        f"summary in {out / 'summary.md'}"
+    )
     return 0 if n_fail == 0 else 1
 
 
@@ -309,19 +261,26 @@ def _write_markdown(path: Path, s: dict) -> None:
         "",
         f"{'Quick' if s['quick'] else 'Full'} run; {s['n_checks'] - s['n_failed']} of "
         f"{s['n_checks']} checks against the papers passed. Time: "
-        + ", ".join(f"seed {k} {v:.0f} s" for k, v in s["seconds"].items()) + ".",
+        + ", ".join(f"seed {k} {v:.0f} s" for k, v in s["seconds"].items())
+        + ".",
         "",
         "| seed | figure | paper's claim | check | jaxqep | result |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in s["checks"]:
         if r["status"] != "info":
-            lines.append(f"| {r['seed']} | {r['figure']} | {r['claim']} | `{r['check']}` | "
-                         f"{_fmt(r['value'])} | {r['status']} |")
+            lines.append(
+                f"| {r['seed']} | {r['figure']} | {r['claim']} | `{r['check']}` | "
+                f"{_fmt(r['value'])} | {r['status']} |"
+            )
     info = [r for r in s["checks"] if r["status"] == "info"]
     if info:
-        lines += ["", "Other reported numbers: " + "; ".join(
-            f"`{r['check']}` = {_fmt(r['value'])}" for r in info) + "."]
+        lines += [
+            "",
+            "Other reported numbers: "
+            + "; ".join(f"`{r['check']}` = {_fmt(r['value'])}" for r in info)
+            + ".",
+        ]
     lines += ["", "Files: " + ", ".join(f"`{f}`" for f in s["files"]) + "."]
     path.write_text("\n".join(lines) + "\n")
 

@@ -281,7 +281,7 @@ def test_reproduce_quick_end_to_end(tmp_path, capsys):
 
 
 def test_reproduce_summary_marks_failed_and_missing_checks():
-    from jaxqep._cli import _GAUSSIAN_CHECKS, evaluate_checks
+    from jaxqep.reproduce._checks import GAUSSIAN_CHECKS as _GAUSSIAN_CHECKS, evaluate_checks
 
     rows = evaluate_checks("000", {"fig2_max_rel_err_vs_29a": 0.5, "extra": 1.0},
                            _GAUSSIAN_CHECKS)

@@ -10,13 +10,12 @@ from ._iterative import (
     steady_state_matrix_free as steady_state_matrix_free,
     tripartite_steady_states_iterative as tripartite_steady_states_iterative,
 )
+from ._optimal_lambda import LambdaSearch as LambdaSearch, optimal_lambda as optimal_lambda
 from ._perturbation import (
     Hypotheses as Hypotheses,
-    LambdaSearch as LambdaSearch,
     LeadingOrder as LeadingOrder,
     dlogm as dlogm,
     leading_order as leading_order,
-    optimal_lambda as optimal_lambda,
     sigma2_minimum as sigma2_minimum,
 )
 from ._reset import (
