@@ -19,13 +19,26 @@ from . import (
     models as models,
     optimize as optimize,
     qrm as qrm,
+    solvers as solvers,
     superop as superop,
     sweep as sweep,
 )
-from ._steady import (
+from ._entry import entropy_production as entropy_production, steady_state as steady_state
+from ._problem import AbstractProblem as AbstractProblem
+from ._solution import (
+    RESULTS as RESULTS,
+    Stats as Stats,
+    SteadyStateSolution as SteadyStateSolution,
+)
+from ._superop_api import (
     SteadyState as SteadyState,
-    steady_state as steady_state,
     steady_state_from_superop as steady_state_from_superop,
+)
+from ._superop_model import SuperoperatorModel as SuperoperatorModel
+from .qrm import (
+    EntropyProduction as EntropyProduction,
+    ResetModel as ResetModel,
+    TripartiteResetModel as TripartiteResetModel,
 )
 
 __version__ = "0.1.0"

@@ -17,15 +17,17 @@ element at flat position ``k`` over all vmapped axes (outermost first, i.e. the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import equinox as eqx
 import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 from jaxtyping import ArrayLike, PyTree
 
-__all__ = ["error_if"]
+__all__ = ["error_if", "collect_results"]
 
 _TOP = 2**30  # flat batch positions up to ~1e9 are told apart
 
@@ -80,8 +82,44 @@ class _BatchMessages(Sequence[str]):
         return isinstance(other, _BatchMessages) and other.msg == self.msg
 
 
-def error_if(x: PyTree, pred: ArrayLike, msg: str) -> PyTree:
+class _Collector:
+    """Failures recorded (instead of raised) while an entry point runs with ``throw=False``."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Any, Any]] = []
+
+    def result(self):
+        """The first recorded failure as a ``RESULTS`` item (``successful`` if none)."""
+        from ._solution import RESULTS
+
+        out = RESULTS.successful
+        for pred, code in reversed(self.items):
+            out = RESULTS.where(pred, code, out)
+        return out
+
+
+_COLLECTORS: list[_Collector] = []
+
+
+@contextlib.contextmanager
+def collect_results(enabled: bool = True) -> Iterator[_Collector | None]:
+    """Within this context, :func:`error_if` calls that carry a ``result`` code record it
+    instead of raising (the ``throw=False`` mode of the entry points). Nested entry points
+    with ``throw=True`` open a disabled context, so their failures raise again.
+    """
+    col = _Collector() if enabled else None
+    _COLLECTORS.append(col)  # type: ignore[arg-type]
+    try:
+        yield col
+    finally:
+        _COLLECTORS.pop()
+
+
+def error_if(x: PyTree, pred: ArrayLike, msg: str, result: Any = None) -> PyTree:
     """``eqx.error_if`` whose message names the first failing batch element under ``vmap``.
+
+    If ``result`` (a :class:`jaxqep.RESULTS` item) is given and an entry point runs with
+    ``throw=False``, the failure is recorded as that code instead of raised.
 
     Args:
         x: returned unchanged; the check runs when the return value is used (as for
@@ -101,5 +139,8 @@ def error_if(x: PyTree, pred: ArrayLike, msg: str) -> PyTree:
         Array([1., 2.], dtype=float64)
     """
     pred = jnp.any(jnp.asarray(pred))
+    if result is not None and _COLLECTORS and _COLLECTORS[-1] is not None:
+        _COLLECTORS[-1].items.append((pred, result))
+        return x
     code = _position(0)(pred, jnp.zeros((), jnp.int32))
     return eqx.branched_error_if(x, pred, code, _BatchMessages(msg))

@@ -16,32 +16,15 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
-import equinox as eqx
 import jax.numpy as jnp
 import lineax as lx
-from jaxtyping import Array, ArrayLike
+from jaxtyping import Array
 
 from ._condition import lu_condition
 from ._errors import error_if
-from ._superop import unvec
+from ._solution import RESULTS
 
-__all__ = ["steady_state", "steady_state_from_superop", "SteadyState", "solve_bordered"]
-
-
-class SteadyState(eqx.Module):
-    """A steady state with its health report.
-
-    Attributes:
-        rho: the density matrix, shape ``(d, d)``.
-        residual: ``‖L(ρ)‖_F``; small even for a near-singular solve.
-        condition: 1-norm condition estimate ``κ₁`` of the bordered system (Hager's
-            estimator); the state's relative error is bounded by about ``κ₁ · eps``, and
-            ``κ₁`` grows without bound as ``ker L`` approaches dimension 2.
-    """
-
-    rho: Array
-    residual: Array
-    condition: Array
+__all__ = ["solve_bordered", "check_state"]
 
 
 @overload
@@ -81,46 +64,8 @@ def _check_state(rho: Array, name: str) -> Array:
         bad,
         f"{name}: the steady state is not unique (the Lindbladian's kernel has dimension "
         "> 1, or is numerically so close to it that the solve is meaningless)",
+        RESULTS.non_unique,
     )
 
 
-def steady_state_from_superop(lmat: ArrayLike, *, name: str = "L") -> SteadyState:
-    """Unique steady state of a Lindbladian given as a ``(d², d²)`` matrix.
-
-    Args:
-        lmat: the Lindbladian in row-major vectorisation.
-        name: label used in error messages.
-
-    Returns:
-        :class:`SteadyState` with ``rho`` (Hermitised), the residual ``‖L ρ‖`` and the
-        condition estimate of the solve.
-
-    Raises:
-        ValueError: (at trace time) if ``lmat`` is not square of size ``d²``.
-        EquinoxRuntimeError: if the steady state is not unique.
-
-    Example:
-        >>> import jax.numpy as jnp, jaxqep
-        >>> tau = jnp.diag(jnp.array([0.8, 0.2]))
-        >>> L = jaxqep.superop.reset_dissipator(tau)
-        >>> jaxqep.steady_state_from_superop(L).rho.real.diagonal()
-        Array([0.8, 0.2], dtype=float64)
-    """
-    lmat = jnp.asarray(lmat)
-    if lmat.ndim != 2 or lmat.shape[0] != lmat.shape[1]:
-        raise ValueError(f"{name} must be a square (d², d²) matrix, got shape {lmat.shape}")
-    n = lmat.shape[0]
-    d = int(round(n**0.5))
-    if d * d != n:
-        raise ValueError(f"{name} has size {n}, which is not d² for an integer d")
-    x, kappa = solve_bordered(lmat, condition=True)
-    rho = _check_state(unvec(x, d), name)
-    residual = jnp.linalg.norm(lmat.astype(x.dtype) @ x)
-    rho = 0.5 * (rho + jnp.conj(rho.T))
-    return SteadyState(rho=rho, residual=residual, condition=kappa)
-
-
-def steady_state(lmat: ArrayLike) -> Array:
-    """Steady-state density matrix of a Lindbladian matrix (see
-    :func:`steady_state_from_superop`)."""
-    return steady_state_from_superop(lmat).rho
+check_state = _check_state

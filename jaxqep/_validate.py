@@ -31,13 +31,17 @@ def _is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)  # pyright: ignore[reportAttributeAccessIssue]
 
 
-def check(x: Array, bad: Array | bool, message: str) -> Array:
-    """Raise ``ValueError(message)`` if ``bad`` (eagerly) or attach an ``error_if`` (traced)."""
+def check(x: Array, bad: Array | bool, message: str, result=None) -> Array:
+    """Raise ``ValueError(message)`` if ``bad`` (eagerly) or attach an ``error_if`` (traced).
+
+    ``result``: the :class:`jaxqep.RESULTS` code recorded instead of raising when an entry
+    point runs with ``throw=False`` (for failures of a solve, not for bad input).
+    """
     if _is_concrete(bad):
         if bool(np.any(np.asarray(bad))):
             raise ValueError(message)
         return x
-    return error_if(x, bad, message)
+    return error_if(x, bad, message, result)
 
 
 def as_inexact(x: ArrayLike, name: str) -> Array:
@@ -114,6 +118,8 @@ def nonzero_scalar(x: ArrayLike, name: str) -> Array:
     arr = finite(as_inexact(x, name), name)
     if arr.ndim != 0:
         raise ValueError(f"{name}: must be a scalar, got shape {arr.shape}")
+    if jnp.iscomplexobj(arr):
+        raise TypeError(f"{name}: must be real, got dtype {arr.dtype}")
     return check(arr, arr == 0, f"{name}: must be non-zero")
 
 
@@ -128,6 +134,8 @@ def real_scalar(x: ArrayLike, name: str) -> Array:
 
 def faithful(rho: Array, name: str) -> Array:
     """Check that a state is positive definite (its logarithm is finite)."""
+    from ._solution import RESULTS
+
     w = jnp.linalg.eigvalsh(rho)
     scale = jnp.maximum(jnp.max(jnp.abs(w)), 1e-300)
     return check(
@@ -135,6 +143,7 @@ def faithful(rho: Array, name: str) -> Array:
         ~(jnp.min(w) > 1e-14 * scale),
         f"{name}: is not faithful (it has a zero eigenvalue), so its logarithm and the "
         "entropy production are undefined",
+        RESULTS.not_faithful,
     )
 
 

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
+from .._solution import RESULTS
 from .._validate import check
 from ._lyapunov import Method, lyapunov_operator, solve_lyapunov
 from ._model import validate_inputs
@@ -76,6 +77,7 @@ def _ness(H, gammas, occupations, sc_rates, method):
         "no unique NESS: some mode or subspace of H is not damped (the stability matrix "
         "i Hᵀ - (gammas + sc_rates)/2 has an eigenvalue with Re >= 0, or a group of sites "
         "with self-consistent reservoirs is not connected to any site with gammas > 0)",
+        RESULTS.no_ness,
     )
     res = lyapunov_operator(A, sc_rates, C) - B
     scale = jnp.linalg.norm(B) + 2 * jnp.linalg.norm(A) * jnp.linalg.norm(C)

@@ -8,7 +8,8 @@ import jax.scipy.linalg as jsl
 from jaxtyping import Array, ArrayLike
 
 from .. import _validate as val
-from ._reset import _validate_qrm, entropy_production, reset_steady_state
+from ._api import entropy_production
+from ._reset import _validate_qrm, reset_steady_state
 from ._results import EntropyProduction
 
 __all__ = ["evolve", "entropy_production_trajectory"]

@@ -76,7 +76,9 @@ import numpy as np
 from jaxtyping import Array, ArrayLike
 
 from .._errors import error_if
+from .._solution import RESULTS
 from ._results import EntropyProduction
+from ._tripartite import tripartite_result, validate_coupling, validate_tripartite
 
 __all__ = [
     "MatrixFreeSteadyState",
@@ -946,6 +948,7 @@ def _solve_packed(
             f"{opts['residual_tol']:g}, at the iteration cap or on stagnation). Raise "
             "max_iterations or restart, or loosen the tolerances; a Lindbladian without a "
             "unique steady state also ends here.",
+            RESULTS.not_converged,
         )
     return MatrixFreeSteadyState(
         rho=_unpack(s), residual=residual, iterations=iterations, converged=ok
@@ -1113,8 +1116,6 @@ def tripartite_steady_states_iterative(
         >>> bool(st.converged.all())
         True
     """
-    from ._tripartite import validate_coupling, validate_tripartite
-
     h, tau_a, tau_b, gamma_a, gamma_b, dims = validate_tripartite(
         H, tau_A, tau_B, gamma_A, gamma_B, dims
     )
@@ -1166,8 +1167,6 @@ def tripartite_entropy_production_iterative(
 def _entropy_production_from_states(
     states: TripartiteSteadyStates, h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam
 ) -> EntropyProduction:
-    from ._tripartite import tripartite_result
-
     return tripartite_result(
         h,
         tau_a,

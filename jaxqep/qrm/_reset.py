@@ -93,69 +93,39 @@ def _validate_qrm(h, taus, gammas):
     return h, taus, gammas
 
 
-def entropy_production(
-    H: ArrayLike,
-    taus: ArrayLike,
-    gammas: ArrayLike,
-    lambdas: ArrayLike | None = None,
-    rho: ArrayLike | None = None,
+def validate_lambdas(lambdas, gammas: Array, nres: int) -> Array:
+    """``λ`` (real, shape ``(J,)``, summing to 1); ``None`` means ``λ_j = γ_j / Γ``."""
+    if lambdas is None:
+        return gammas / jnp.sum(gammas)
+    lam = val.as_inexact(lambdas, "lambdas")
+    if jnp.iscomplexobj(lam):
+        raise TypeError(f"lambdas: must be real, got dtype {lam.dtype}")
+    if lam.shape != (nres,):
+        raise ValueError(f"lambdas: expected shape ({nres},), got {lam.shape}")
+    lam = val.finite(lam, "lambdas")
+    return val.check(lam, jnp.abs(jnp.sum(lam) - 1.0) > 1e-10, "lambdas: must sum to 1")
+
+
+def closed_form_entropy_production(
+    h: Array, taus: Array, gammas: Array, lam: Array, rho: Array | None = None
 ) -> EntropyProduction:
-    """Spohn entropy production of a reset model with an affinely split Hamiltonian.
+    """Spohn entropy production of an affinely split reset model from the closed forms.
 
-    ``L = Σ_j L_j`` with ``L_j = -i[λ_j H, ·] + γ_j (τ_j tr(·) - ·)`` and ``Σ_j λ_j = 1``
-    (seed 004, Sec. 4). Every steady state is in closed form (eqs. 3.8, 4.2), so the cost
-    is a few ``d x d`` eigendecompositions.
-
-    Args:
-        H: Hermitian Hamiltonian, shape ``(d, d)``.
-        taus: reset states ``τ_j``, shape ``(J, d, d)`` (density matrices).
-        gammas: rates ``γ_j > 0``, shape ``(J,)``.
-        lambdas: affine coefficients ``λ_j`` (real, summing to 1), shape ``(J,)``.
-            ``None`` means ``λ_j = γ_j / Γ`` (case i of Proposition 4.3).
-        rho: evaluate ``σ_j(ρ)`` at this state instead of the steady state.
-
-    Returns:
-        :class:`EntropyProduction` with ``total``, ``parts`` (``σ_j``), ``fluxes``
-        (``φ_j = tr(L_j(ρ) ln ρ_j)``), ``rho``, ``partial_states`` (``ρ_j``), ``residual``.
-
-    Raises:
-        ValueError / EquinoxRuntimeError: non-Hermitian ``H``; ``τ_j`` not a density
-            matrix; non-positive rates; ``λ`` not summing to 1; shape mismatches; a
-            non-faithful state whose logarithm is needed.
-
-    Example:
-        >>> import jax.numpy as jnp, jaxqep
-        >>> H = jnp.array([[0.0, 0.35], [0.35, 1.0]])
-        >>> tau = jnp.diag(jnp.array([0.9, 0.1]))
-        >>> ep = jaxqep.qrm.entropy_production(H, jnp.stack([tau] * 3),
-        ...                                     jnp.array([1.0, 0.5, 1 / 3]))
-        >>> abs(float(ep.total)) < 1e-12   # identical resets, λ_j = γ_j/Γ: Prop. 4.5
-        True
+    Takes validated arrays (``jaxqep.ResetModel`` validates); ``rho``: a validated state
+    at which to evaluate ``σ_j(ρ)`` instead of the steady state.
     """
-    h, taus, gammas = _validate_qrm(H, taus, gammas)
     nres, d, _ = taus.shape
     dtype = jnp.result_type(h.dtype, taus.dtype, gammas.dtype, jnp.complex64)
     h = h.astype(dtype)
     taus = taus.astype(dtype)
     total_rate = jnp.sum(gammas)
-    if lambdas is None:
-        lam = gammas / total_rate
-    else:
-        lam = val.as_inexact(lambdas, "lambdas")
-        if lam.shape != (nres,):
-            raise ValueError(f"lambdas: expected shape ({nres},), got {lam.shape}")
-        if jnp.iscomplexobj(lam):
-            raise TypeError("lambdas: must be real")
-        lam = val.finite(lam, "lambdas")
-        lam = val.check(lam, jnp.abs(jnp.sum(lam) - 1.0) > 1e-10, "lambdas: must sum to 1")
     t_mix = jnp.einsum("j,jab->ab", gammas.astype(dtype), taus) / total_rate
     partial = jax.vmap(lambda lj, gj, tj: reset_steady_state(lj * h, tj, gj))(lam, gammas, taus)
     if rho is None:
         state = reset_steady_state(h, t_mix, total_rate)
         state = val.faithful(state, "steady state ρ⁺")
     else:
-        state = val.density_matrix(rho, "rho", d).astype(dtype)
-        state = val.faithful(state, "rho")
+        state = val.faithful(rho.astype(dtype), "rho")
     partial = jnp.stack(
         [val.faithful(partial[j], f"steady state of part {j}") for j in range(nres)]
     )

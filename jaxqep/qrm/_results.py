@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array
+
+from .._solution import RESULTS, Stats, make_stats
 
 
 class EntropyProduction(eqx.Module):
@@ -26,6 +30,10 @@ class EntropyProduction(eqx.Module):
             about ``condition · eps``; it grows like ``1/(λ g)²`` as a part's coupling
             vanishes. ``nan`` where a route does not estimate it (matrix-free solves,
             which report ``iterations`` and their residual instead).
+        iterations: iterations of an iterative solver (largest over its solves; ``0``
+            for direct solves and closed forms).
+        result: a :class:`jaxqep.RESULTS` item (``successful`` unless the entry point ran
+            with ``throw=False`` and a solve failed).
     """
 
     total: Array
@@ -35,3 +43,10 @@ class EntropyProduction(eqx.Module):
     partial_states: Array
     residual: Array
     condition: Array | None = None
+    iterations: Array = eqx.field(default_factory=lambda: np.zeros((), np.int32))
+    result: RESULTS = eqx.field(default_factory=lambda: RESULTS.successful)
+
+    @property
+    def stats(self) -> Stats:
+        """:class:`jaxqep.Stats` (``residual``, ``condition``, ``iterations``)."""
+        return make_stats(self.residual, self.condition, jnp.asarray(self.iterations))

@@ -10,6 +10,7 @@ from jaxtyping import Array, ArrayLike
 
 from .. import _validate as val
 from .._hermitian import hermitian_part, logm_eigh
+from .._solution import RESULTS
 from .._steady import _check_state, solve_bordered
 from .._superop import unvec
 from ._results import EntropyProduction
@@ -64,6 +65,7 @@ def spohn_parts_stacked(
                 bad[k],
                 f"{name}: is not faithful (it has a zero eigenvalue), so its logarithm "
                 "and the entropy production are undefined",
+                RESULTS.not_faithful,
             )
             for k, name in enumerate(names)
         ]
@@ -80,6 +82,7 @@ def spohn_parts_stacked(
         fluxes - self_term,
         ~(jnp.all(jnp.isfinite(fluxes)) & jnp.all(jnp.isfinite(self_term))),
         "entropy production is not finite (a state is singular or the solve broke down)",
+        RESULTS.nonfinite,
     )
     return parts, fluxes
 
@@ -140,19 +143,30 @@ def spohn_entropy_production(
     if d * d != n:
         raise ValueError(f"lindbladians: size {n} is not d² for an integer d")
     ls = val.finite(ls.astype(jnp.result_type(ls.dtype, jnp.complex64)), "lindbladians")
+    state = None if rho is None else val.density_matrix(rho, "rho", d)
+    return dense_spohn_entropy_production(ls, state)
+
+
+def dense_spohn_entropy_production(
+    ls: Array, rho: Array | None = None, total_name: str = "L (sum of the parts)"
+) -> EntropyProduction:
+    """Spohn entropy production of the parts ``ls`` (validated ``(J, d², d²)``) from one
+    batched dense LU for ``L`` and every ``L_j``; at the validated state ``rho`` if given."""
+    n = ls.shape[-1]
+    d = int(round(n**0.5))
     total_l = jnp.sum(ls, axis=0)
     if rho is None:
         # One batched solve for L and every L_j (one LU call: see CONVENTIONS, known traps).
         systems = jnp.concatenate([total_l[None], ls], axis=0)
         xs, kappas = jax.vmap(lambda m: solve_bordered(m, condition=True))(systems)
         states = unvec(xs, d)
-        state = _check_state(states[0], "L (sum of the parts)")
+        state = _check_state(states[0], total_name)
         partial = jnp.stack(
             [_check_state(states[j + 1], f"lindbladians[{j}]") for j in range(ls.shape[0])]
         )
         residual = jnp.max(jnp.linalg.norm(jnp.einsum("kab,kb->ka", systems, xs), axis=-1))
     else:
-        state = val.density_matrix(rho, "rho", d)
+        state = rho
         xs, kappas = jax.vmap(lambda m: solve_bordered(m, condition=True))(ls)
         partial = jnp.stack(
             [_check_state(s, f"lindbladians[{j}]") for j, s in enumerate(unvec(xs, d))]

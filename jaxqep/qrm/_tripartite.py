@@ -1,4 +1,5 @@
-"""Tripartite reset models A-C-B (seed 004, Secs. 6-8), dense route.
+"""Tripartite reset models A-C-B (seed 004, Secs. 6-8): validation, the dense and reduced
+routes on validated arrays, and the Spohn parts from the three steady states.
 
 ``L_g = L^A_{λg} + L^B_{(1-λ)g}`` with ``L^A = -igλ[H, ·] + D_A`` and
 ``L^B = -ig(1-λ)[H, ·] + D_B``, ``D_A(ρ) = γ_A(τ_A ⊗ tr_A ρ - ρ)``,
@@ -8,12 +9,11 @@ from *one* batched, implicitly differentiated LU solve of the bordered systems.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike
+from jaxtyping import Array
 
 from .. import _validate as val
 from .._hermitian import hermitian_part
@@ -31,16 +31,13 @@ from ._results import EntropyProduction
 from ._spohn import spohn_parts_stacked, unique_state_checks
 
 __all__ = [
-    "tripartite_entropy_production",
+    "dense_tripartite_entropy_production",
+    "reduced_tripartite_entropy_production",
     "tripartite_lindbladians",
     "validate_tripartite",
     "validate_coupling",
     "tripartite_result",
 ]
-
-# Largest d for which method="auto" uses the reduced direct solve (its LU has
-# (n_C n_B)² + (n_A n_C)² unknowns); above it the matrix-free Krylov route is used.
-_AUTO_MAX_REDUCED = 32
 
 _FAITHFUL_NAMES = ("steady state ρ⁺_g", "steady state ρ^A", "steady state ρ^B")
 
@@ -92,99 +89,40 @@ def tripartite_lindbladians(
     return jnp.stack([la, lb])
 
 
-def tripartite_entropy_production(
-    H: ArrayLike,
-    tau_A: ArrayLike,
-    tau_B: ArrayLike,
-    gamma_A: ArrayLike,
-    gamma_B: ArrayLike,
-    dims: Sequence[int],
-    g: ArrayLike,
-    lam: ArrayLike,
-    method: str = "auto",
-    **solver_options,
-) -> EntropyProduction:
-    """Entropy production of a tripartite reset model ``H_A ⊗ H_C ⊗ H_B``.
-
-    Args:
-        H: Hermitian coupling Hamiltonian, shape ``(d, d)`` with ``d = n_A n_C n_B``.
-        tau_A: reset state on ``H_A``, ``(n_A, n_A)``.
-        tau_B: reset state on ``H_B``, ``(n_B, n_B)``.
-        gamma_A: reset rate of A (> 0).
-        gamma_B: reset rate of B (> 0).
-        dims: ``(n_A, n_C, n_B)`` as Python ints (static).
-        g: coupling constant (non-zero).
-        lam: splitting ``λ`` (real, not 0 or 1).
-        method: ``"reduced"`` (direct solve of the reduced system on the partial traces,
-            see :mod:`jaxqep.qrm._reduced`), ``"dense"`` (the full ``d² x d²`` bordered
-            LU), ``"iterative"`` (matrix-free Krylov, for long chains) or ``"auto"``
-            (reduced up to ``d = 32``, iterative above).
-        **solver_options: passed to the iterative solver.
-
-    Returns:
-        :class:`EntropyProduction` with parts and fluxes ordered ``(A, B)``.
-
-    Example:
-        >>> import jax.numpy as jnp, jaxqep
-        >>> H = jaxqep.models.three_qubit_chain(0.08, 0.1, 0.05, 0.1, 0.05, 0.1)
-        >>> tA = jaxqep.models.diagonal_reset_state(0.95)
-        >>> tB = jaxqep.models.diagonal_reset_state(0.6)
-        >>> ep = jaxqep.qrm.tripartite_entropy_production(H, tA, tB, 0.7, 0.6, (2, 2, 2), 0.1, 0.3)
-        >>> bool(ep.total > 0)
-        True
-    """
-    h, tau_a, tau_b, gamma_a, gamma_b, dims = validate_tripartite(
-        H, tau_A, tau_B, gamma_A, gamma_B, dims
-    )
-    g, lam = validate_coupling(g, lam)
-    if jnp.finfo(jnp.real(h).dtype).bits < 64:
-        warnings.warn(
-            "tripartite_entropy_production in float32: σ ~ g² is a small difference of "
-            "O(g) terms, the relative error measured on the three-qubit chain (reduced "
-            "route) is ~6e-5 at g = 1, ~1e-3 at g = 0.1, ~1e-2 at g = 0.03 and ~0.15 at "
-            "g = 0.01 (benchmarks/precision_float32.py). Use float64 (the default).",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    if method not in ("auto", "reduced", "dense", "iterative"):
-        raise ValueError(
-            f"method: must be 'auto', 'reduced', 'dense' or 'iterative', got {method!r}"
-        )
+def dense_tripartite_entropy_production(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam):
+    """Dense route: the three bordered ``d² x d²`` systems in one batched LU (validated
+    arrays; used by :class:`jaxqep.solvers.DenseLU`)."""
     d = h.shape[0]
-    if method == "iterative" or (method == "auto" and d > _AUTO_MAX_REDUCED):
-        from ._iterative import tripartite_entropy_production_iterative
-
-        return tripartite_entropy_production_iterative(
-            h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam, **solver_options
-        )
-    if solver_options:
-        raise TypeError(
-            f"unexpected solver options for method {method!r}: {sorted(solver_options)}"
-        )
     names = ("L_g (total)", "L^A (part A)", "L^B (part B)")
-    if method == "dense":
-        parts_l = tripartite_lindbladians(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
-        systems = jnp.concatenate([jnp.sum(parts_l, axis=0)[None], parts_l], axis=0)
-        # One batched LU for the three systems (see CONVENTIONS, known traps).
-        xs, kappas = jax.vmap(lambda m: solve_bordered(m, condition=True))(systems)
-        states = unvec(xs, d)
-        states = jnp.stack([_check_state(states[k], names[k]) for k in range(3)])
-        return tripartite_result(
-            h,
-            tau_a,
-            tau_b,
-            gamma_a,
-            gamma_b,
-            dims,
-            g,
-            lam,
-            states[0],
-            states[1:],
-            condition=jnp.max(kappas),
-        )
-    # Reduced route: states and actions in the eigenbasis of H, where the Spohn traces
-    # (unitarily invariant) are evaluated directly; the rotation back to the original
-    # basis is only computed if ρ or the partial states are used.
+    parts_l = tripartite_lindbladians(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
+    systems = jnp.concatenate([jnp.sum(parts_l, axis=0)[None], parts_l], axis=0)
+    # One batched LU for the three systems (see CONVENTIONS, known traps).
+    xs, kappas = jax.vmap(lambda m: solve_bordered(m, condition=True))(systems)
+    states = unvec(xs, d)
+    states = jnp.stack([_check_state(states[k], names[k]) for k in range(3)])
+    return tripartite_result(
+        h,
+        tau_a,
+        tau_b,
+        gamma_a,
+        gamma_b,
+        dims,
+        g,
+        lam,
+        states[0],
+        states[1:],
+        condition=jnp.max(kappas),
+    )
+
+
+def reduced_tripartite_entropy_production(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam):
+    """Reduced route (validated arrays; used by :class:`jaxqep.solvers.Reduced`).
+
+    States and actions in the eigenbasis of H, where the Spohn traces (unitarily
+    invariant) are evaluated directly; the rotation back to the original basis is only
+    computed if ρ or the partial states are used.
+    """
+    names = ("L_g (total)", "L^A (part A)", "L^B (part B)")
     red = tripartite_reduced_eig(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
     states = unique_state_checks(red.states, names)
     parts, fluxes = spohn_parts_stacked(red.actions, states, _FAITHFUL_NAMES)

@@ -3,7 +3,9 @@
 * :func:`sweep` evaluates a model on a :class:`Grid` in vmapped chunks (memory bounded by
   the chunk), shards each chunk over the local devices, records failing points instead of
   aborting, checkpoints chunk by chunk to a directory (resume after any interruption) and
-  returns an ``xarray.Dataset`` labelled by the parameters.
+  returns an ``xarray.Dataset`` labelled by the parameters. The store is a zarr group
+  chunked along the sweep: ``xarray.open_zarr(store)`` reads it without jaxqep, and
+  :func:`open_results` reads it back in the layout :func:`sweep` returns.
 * Several processes or machines: start a ``jax.distributed`` job (see
   :func:`initialize_distributed`), call :func:`sweep` with the same arguments and a shared
   ``store`` in every process.
@@ -22,7 +24,11 @@ from ._distributed import initialize as initialize_distributed
 from ._grid import Grid as Grid
 from ._models import MODELS as MODELS, SweepModel as SweepModel, get_model as get_model
 from ._runner import output_names as output_names, sweep as sweep
-from ._store import CheckpointError as CheckpointError, ChunkStore as ChunkStore
+from ._store import (
+    CheckpointError as CheckpointError,
+    ChunkStore as ChunkStore,
+    open_results as open_results,
+)
 
 __all__ = [
     "MODELS",
@@ -35,6 +41,7 @@ __all__ = [
     "get_model",
     "initialize_distributed",
     "load_config",
+    "open_results",
     "output_names",
     "parse_config",
     "run_config",

@@ -14,7 +14,7 @@ Format::
     lam = [0.2, 0.5]
 
     [output]
-    dir = "out_sweep"                  # checkpoint store + results
+    dir = "out_sweep"                  # zarr store (xarray.open_zarr) + results
     chunk_size = 64
     quantities = ["total", "parts"]    # default: every output
     plot = true                        # results.png of the first quantity
@@ -67,6 +67,18 @@ class SweepConfig:
 
     def spec_extra(self) -> dict:
         return {"model": self.model.name, "parameters": self.parameters}
+
+    def labels(self) -> tuple[dict, dict]:
+        """``(dims, coords)`` for the outputs this sweep keeps (e.g. ``reservoir = A, B``)."""
+        from ._runner import output_names
+
+        dims, coords = self.model.output_labels(self.parameters)
+        example = {k: float(v[0]) for k, v in self.grid.axes.items()}
+        names = output_names(self.function(), **example)
+        keep = set(names if self.quantities is None else self.quantities)
+        dims = {k: v for k, v in dims.items() if k in keep}
+        used = {d for v in dims.values() for d in v}
+        return dims, {k: v for k, v in coords.items() if k in used}
 
 
 @overload
@@ -177,12 +189,21 @@ def parse_config(raw: dict, base_dir: str | os.PathLike = ".") -> SweepConfig:
         raise ConfigError("grid: no swept parameter (put at least one parameter in [grid])")
 
     fixed = {k: _number(v, f"parameters.{k}", model.params[k].kind) for k, v in fixed_raw.items()}
+    for k, v in fixed.items():  # a fixed value out of its domain fails every point: say so now
+        why = model.params[k].violation(v)
+        if why:
+            raise ConfigError(f"parameters.{k}: {why}, got {v!r} ({model.params[k].doc}); "
+                              "every point of the sweep would fail")
     axes = {}
     for k, v in grid_raw.items():
         if model.params[k].kind != "float":
             raise ConfigError(f"grid.{k}: {model.params[k].kind} parameter of model {name!r} "
                               "is static (it fixes array shapes) and cannot be swept")
         axes[k] = _axis(v, f"grid.{k}")
+        whys = [model.params[k].violation(float(x)) for x in axes[k]]
+        if all(whys):
+            raise ConfigError(f"grid.{k}: every value violates the condition ({whys[0]}; "
+                              f"{model.params[k].doc}); every point of the sweep would fail")
     try:
         grid = Grid(axes, mode)
     except (ValueError, TypeError) as e:
@@ -222,12 +243,30 @@ def parse_config(raw: dict, base_dir: str | os.PathLike = ".") -> SweepConfig:
     return cfg
 
 
-def load_config(path: str | os.PathLike) -> SweepConfig:
-    """Read and validate a TOML sweep file (relative ``output.dir`` is taken from the CWD).
+def load_config(path: str | os.PathLike, base_dir: str | os.PathLike = ".") -> SweepConfig:
+    """Read and validate a TOML sweep file.
+
+    Args:
+        path: the TOML file.
+        base_dir: directory a relative ``output.dir`` is resolved against (default: the
+            current working directory, as for ``jaxqep sweep``).
+
+    Returns:
+        The validated :class:`SweepConfig`.
+
+    Raises:
+        ConfigError: the file cannot be read, is not TOML, or fails validation. Every
+            message starts with the file name, once.
 
     Example:
-        >>> from jaxqep.sweep import load_config   # doctest: +SKIP
-        >>> cfg = load_config("examples/sweep_three_qubit.toml")
+        >>> import pathlib, tempfile
+        >>> from jaxqep.sweep import load_config
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
+        >>> _ = p.write_text('model = "three_qubit"')
+        >>> load_config(p)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        jaxqep.sweep._config.ConfigError: ...s.toml: model: unknown model 'three_qubit' (...)
     """
     p = Path(path)
     try:
@@ -238,24 +277,38 @@ def load_config(path: str | os.PathLike) -> SweepConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML ({e})") from None
-    return parse_config(raw)
+    try:
+        return parse_config(raw, base_dir)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
 
 
 def run_config(cfg: SweepConfig, *, progress: bool | None = None, on_corrupt: str = "raise",
                overwrite: bool = False):
     """Run a configured sweep; write its results next to the checkpoint.
 
-    Files in ``cfg.out_dir``: the checkpoint store (``manifest.json``, ``chunks/``),
+    Files in ``cfg.out_dir``: the zarr store (``.zattrs``, one folder per array),
     then, only once every chunk is done, ``results.npz`` (every quantity, with the
     parameter values), ``results.csv`` (one row per point: parameters, scalar and
     flattened vector quantities, ``failed``, ``reason``), ``results.png`` (if ``plot``)
     and, written last, ``summary.json`` with ``"complete": true``. An interrupted run
     leaves no ``summary.json``; rerunning it resumes.
 
+    Vector outputs are labelled (``parts`` and ``fluxes`` over ``reservoir = A, B`` for
+    the three-qubit chain, ``site`` for Gaussian chains). To read the results again later,
+    without the config: :func:`jaxqep.sweep.open_results` on ``cfg.out_dir``.
+
+    Args:
+        cfg: the sweep (from :func:`load_config` or :func:`parse_config`).
+        progress: show a progress bar (``None``: when stderr is a terminal).
+        on_corrupt: ``"raise"`` or ``"recompute"`` for corrupted chunks.
+        overwrite: discard an existing store in ``cfg.out_dir`` first.
+
     Returns:
         The ``xarray.Dataset`` of :func:`jaxqep.sweep.sweep`.
     """
     out = cfg.out_dir
+    dims, coords = cfg.labels()
     # An existing summary.json is never stale: a store only ever holds one sweep (a
     # different one is refused, overwrite=True deletes the directory), and it was written
     # after that sweep completed.
@@ -270,6 +323,8 @@ def run_config(cfg: SweepConfig, *, progress: bool | None = None, on_corrupt: st
         progress=progress,
         on_corrupt=on_corrupt,
         overwrite=overwrite,
+        dims=dims,
+        coords=coords,
     )
     import jax
 
@@ -293,6 +348,7 @@ def run_config(cfg: SweepConfig, *, progress: bool | None = None, on_corrupt: st
             for i in np.flatnonzero(failed)[:100]
         ],
         "files": files + ["summary.json"],
+        "store": "zarr (xarray.open_zarr, or jaxqep.sweep.open_results)",
         "spec_sha256": ds.attrs["spec_sha256"],
     }
     from ._store import _atomic_write
@@ -332,7 +388,12 @@ def _write_results(ds, cfg: SweepConfig) -> list[str]:
             cols.append(q)
             columns.append(arr[:, 0])
         elif arr.shape[1] <= 16:  # small vectors (parts, fluxes) get one column each
-            cols += [f"{q}[{i}]" for i in range(arr.shape[1])]
+            da = ds[q]
+            extra = [d for d in da.dims if d not in grid.names and d != "point"]
+            if len(extra) == 1 and extra[0] in da.coords:
+                cols += [f"{q}[{lab}]" for lab in da.coords[extra[0]].values]
+            else:
+                cols += [f"{q}[{i}]" for i in range(arr.shape[1])]
             columns += list(arr.T)
     lines = [",".join(cols + ["failed", "reason"])]
     fails, reasons = ds["failed"].values.reshape(-1), ds["reason"].values.reshape(-1)
@@ -341,7 +402,7 @@ def _write_results(ds, cfg: SweepConfig) -> list[str]:
         reason = str(reasons[i]).replace('"', "'")
         lines.append(",".join(row + [str(bool(fails[i])).lower(), f'"{reason}"']))
     _atomic_write(out / "results.csv", ("\n".join(lines) + "\n").encode())
-    files = ["manifest.json", "chunks/", "results.npz", "results.csv"]
+    files = [".zattrs (zarr store)", "results.npz", "results.csv"]
     if cfg.plot and qnames:
         _plot(ds, cfg, qnames, out / "results.png")
         files.append("results.png")
@@ -356,7 +417,7 @@ def _plot(ds, cfg: SweepConfig, qnames: list[str], path: Path) -> None:
 
     q = "total" if "total" in qnames else qnames[0]
     da = ds[q]
-    extra = [d for d in da.dims if d.startswith(f"{q}_dim")]
+    extra = [d for d in da.dims if d not in cfg.grid.names and d != "point"]
     if extra:  # vector quantity: plot its first component
         da = da.isel({d: 0 for d in extra})
     da = np.real(da)

@@ -10,7 +10,7 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from ._distributed import barrier, process_info
 from ._grid import Grid
-from ._store import ChunkStore
+from ._store import REASON_DTYPE, ChunkStore, default_dims, to_grid
 
 __all__ = ["output_names", "sweep"]
 
@@ -233,6 +233,8 @@ def sweep(
     on_corrupt: str = "raise",
     overwrite: bool = False,
     barrier_timeout: float = 3600.0,
+    dims: Mapping[str, Sequence[str]] | None = None,
+    coords: Mapping[str, Sequence] | None = None,
 ):
     """Evaluate ``fn`` on every point of ``grid`` in vmapped chunks; return labelled results.
 
@@ -245,10 +247,13 @@ def sweep(
       an ``EquinoxRuntimeError``) or gives a non-finite output is recorded as failed, with
       the reason, and its outputs set to NaN; the rest of the sweep goes on. (An error
       fails a whole vmapped chunk, so that chunk is re-run point by point.)
-    * **Checkpoint**: with ``store``, every finished chunk is written atomically to that
-      directory; calling ``sweep`` again with the same arguments resumes, recomputing
-      nothing saved, and returns exactly the numbers of an uninterrupted run. A store of a
-      different sweep or a corrupted chunk raises :class:`CheckpointError`.
+    * **Store**: with ``store``, results go to a zarr store in that directory, chunked
+      along the sweep (one zarr chunk per sweep chunk), which ``xarray.open_zarr`` reads
+      without jaxqep and :func:`open_results` reads back in the layout returned here.
+      Every finished chunk is saved and checksummed; calling ``sweep`` again with the
+      same arguments resumes, recomputing nothing saved, and returns exactly the numbers
+      of an uninterrupted run. A store of a different sweep or a corrupted chunk raises
+      :class:`CheckpointError` and nothing is overwritten.
     * **Devices**: each chunk is sharded over ``devices`` (default: all local devices).
     * **Processes**: inside a ``jax.distributed`` job, process ``p`` of ``n`` computes the
       chunks ``k`` with ``k % n == p`` into the shared ``store`` (required), then all
@@ -258,7 +263,7 @@ def sweep(
         fn: the model, ``fn(**point) -> pytree``.
         grid: the points (:class:`Grid`).
         chunk_size: points per vmapped batch (and per checkpoint file).
-        store: checkpoint directory, or ``None`` to keep everything in memory.
+        store: store directory (zarr), or ``None`` to keep everything in memory.
         quantities: output names to keep (default all; see :func:`output_names`).
         name: identifies ``fn`` in the checkpoint spec (default: its qualified name).
         spec_extra: JSON-able data added to the checkpoint spec (e.g. fixed parameters).
@@ -267,9 +272,13 @@ def sweep(
         on_corrupt: ``"raise"`` or ``"recompute"`` for corrupted chunk files.
         overwrite: delete an existing checkpoint in ``store`` first (single process only).
         barrier_timeout: seconds to wait for the other processes of a distributed job.
+        dims: names of the extra (non-grid) dimensions of vector outputs, e.g.
+            ``{"parts": ["reservoir"], "rho": ["row", "col"]}`` (default
+            ``<name>_dim<i>``).
+        coords: labels of those dimensions, e.g. ``{"reservoir": ["A", "B"]}``.
 
     Returns:
-        An ``xarray.Dataset``: one variable per output (extra dimensions ``<name>_dim<i>``)
+        An ``xarray.Dataset``: one variable per output (extra dimensions from ``dims``)
         plus ``failed`` (bool) and ``reason`` (str). Cartesian grids have one dimension
         per parameter, zipped grids a ``point`` dimension; parameter values are the
         coordinates. ``attrs`` hold ``n_points``, ``n_failed``, ``spec_sha256``,
@@ -288,6 +297,7 @@ def sweep(
         >>> ds.total.shape, int(ds.attrs["n_failed"])    # lam = 1 is invalid
         ((2, 2), 2)
     """
+    global _barrier_counter
     if not isinstance(grid, Grid):
         raise TypeError(f"grid: expected a jaxqep.sweep.Grid, got {type(grid).__name__}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
@@ -303,6 +313,8 @@ def sweep(
         raise ValueError(f"quantities: unknown {unknown} (available: {', '.join(full)})")
     struct = {k: full[k] for k in keep}
 
+    out_dims = _output_dims(struct, grid, dims, coords)
+    labels = {k: np.asarray(v) for k, v in (coords or {}).items()}
     n_points = grid.size
     n_chunks = math.ceil(n_points / chunk_size)
     spec = {
@@ -313,6 +325,9 @@ def sweep(
         "jaxqep_version": _version(),
         "extra": spec_extra or {},
     }
+    if dims or coords:  # labels change the store's layout: part of its identity
+        spec["labels"] = {"dims": {k: list(v) for k, v in out_dims.items() if v},
+                          "coords": {k: v.tolist() for k, v in labels.items()}}
 
     pidx, pcount = process_info()
     if pcount > 1 and store is None:
@@ -322,9 +337,32 @@ def sweep(
         if overwrite:
             if pcount > 1:
                 raise ValueError("overwrite: not allowed in a multi-process sweep")
-            if (Path(store) / "manifest.json").exists():
+            if (Path(store) / ".zattrs").exists():
                 shutil.rmtree(store)
-        chunk_store = ChunkStore(store, spec, n_chunks)
+        layout = {
+            "n_points": n_points,
+            "chunk_size": chunk_size,
+            "params": grid.points(0, n_points),
+            "outputs": {k: (s.shape, s.dtype, out_dims[k]) for k, s in struct.items()},
+            "coords": labels,
+            "grid": {"mode": grid.mode, "names": list(grid.names),
+                     "shape": list(grid.shape)},
+        }
+        if pcount == 1:
+            chunk_store = ChunkStore(store, spec, n_chunks, layout)
+        else:  # process 0 creates (or checks) the store, the others open it after a barrier
+            error = None
+            if pidx == 0:
+                try:
+                    chunk_store = ChunkStore(store, spec, n_chunks, layout)
+                except Exception as e:  # noqa: BLE001 - re-raised after the barrier
+                    error = e
+            _barrier_counter += 1
+            barrier(f"jaxqep-sweep-open-{_barrier_counter}", barrier_timeout)
+            if error is not None:
+                raise error
+            if pidx != 0:
+                chunk_store = ChunkStore(store, spec, n_chunks, layout, create=False)
     done = chunk_store.completed(on_corrupt) if chunk_store else set()
 
     mine = [k for k in range(n_chunks) if k % pcount == pidx]
@@ -357,19 +395,51 @@ def sweep(
                 bar.set_postfix(failed=n_failed_here)
 
     if pcount > 1:
-        global _barrier_counter
         _barrier_counter += 1
         barrier(f"jaxqep-sweep-{chunk_store.hash[:16]}-{_barrier_counter}", barrier_timeout)  # type: ignore[union-attr]
 
     def load(k):
         return memory[k] if chunk_store is None else chunk_store.read_chunk(k)
 
-    ds = _assemble(grid, struct, load, n_chunks, chunk_size, spec, chunk_store)
+    ds = _assemble(grid, struct, load, n_chunks, chunk_size, spec, chunk_store, out_dims,
+                   labels)
     ds.attrs.update(n_devices=len(ex.devices), n_processes=pcount, n_computed_chunks=len(todo))
     return ds
 
 
-def _assemble(grid, struct, load, n_chunks, chunk_size, spec, chunk_store):
+def _output_dims(struct, grid, dims, coords) -> dict[str, tuple[str, ...]]:
+    dims = dict(dims or {})
+    unknown = [k for k in dims if k not in struct]
+    if unknown:
+        raise ValueError(f"dims: unknown output {unknown[0]!r} (outputs: {', '.join(struct)})")
+    taken = set(grid.names) | set(struct) | {"point", "failed", "reason", "chunk_sha256"}
+    out = {}
+    for k, s in struct.items():
+        names = tuple(dims.get(k, default_dims(k, s.shape)))
+        if len(names) != len(s.shape) or not all(isinstance(d, str) for d in names):
+            raise ValueError(f"dims.{k}: expected {len(s.shape)} dimension name(s) for an "
+                             f"output of shape {tuple(s.shape)}, got {list(names)}")
+        clash = [d for d in names if d in taken]
+        if clash:
+            raise ValueError(f"dims.{k}: dimension name {clash[0]!r} is already a parameter, "
+                             "an output or a reserved name")
+        out[k] = names
+    sizes: dict[str, int] = {}
+    for k, names in out.items():
+        for d, n in zip(names, struct[k].shape):
+            if sizes.setdefault(d, n) != n:
+                raise ValueError(f"dims.{k}: dimension {d!r} has length {n} here and "
+                                 f"{sizes[d]} in another output")
+    for d, labels in (coords or {}).items():
+        if d not in sizes:
+            raise ValueError(f"coords.{d}: not a dimension of any output (dims: "
+                             f"{', '.join(sizes) or 'none'})")
+        if np.ndim(labels) != 1 or len(labels) != sizes[d]:
+            raise ValueError(f"coords.{d}: expected {sizes[d]} labels, got {labels!r}")
+    return out
+
+
+def _assemble(grid, struct, load, n_chunks, chunk_size, spec, chunk_store, out_dims, labels):
     import xarray as xr
 
     n = grid.size
@@ -384,19 +454,14 @@ def _assemble(grid, struct, load, n_chunks, chunk_size, spec, chunk_store):
         failed[sl] = c[_FAILED]
         reasons[sl] = c[_REASON]
 
-    if grid.mode == "zip":
-        dims: tuple[str, ...] = ("point",)
-        coords = {k: ("point", v) for k, v in grid.axes.items()}
-    else:
-        dims = grid.names
-        coords = dict(grid.axes)
-    variables = {}
-    for name, arr in data.items():
-        extra = tuple(f"{name}_dim{i}" for i in range(arr.ndim - 1))
-        variables[name] = (dims + extra, arr.reshape(grid.shape + arr.shape[1:]))
-    variables["failed"] = (dims, failed.reshape(grid.shape))
-    variables["reason"] = (dims, reasons.astype(str).reshape(grid.shape))
-    attrs = {
+    variables = {name: (("point", *out_dims[name]), arr) for name, arr in data.items()}
+    variables["failed"] = (("point",), failed)
+    variables["reason"] = (("point",), reasons.astype(REASON_DTYPE))
+    coords = {k: ("point", v) for k, v in grid.points(0, n).items()}
+    coords.update({d: (d, v) for d, v in labels.items()})
+    flat = xr.Dataset(variables, coords=coords)
+    ds = to_grid(flat, {"mode": grid.mode, "names": list(grid.names), "shape": list(grid.shape)})
+    ds.attrs = {
         "n_points": n,
         "n_failed": int(failed.sum()),
         "function": spec["function"],
@@ -405,5 +470,4 @@ def _assemble(grid, struct, load, n_chunks, chunk_size, spec, chunk_store):
         "spec_sha256": chunk_store.hash if chunk_store else "",
         "store": str(chunk_store.path) if chunk_store else "",
     }
-    return xr.Dataset(variables, coords=coords, attrs=attrs)
-
+    return ds
