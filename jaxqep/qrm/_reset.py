@@ -23,7 +23,12 @@ from .. import _validate as val
 from ._results import EntropyProduction
 from ._spohn import spohn_parts
 
-__all__ = ["reset_steady_state", "qrm_lindbladian_action", "entropy_production"]
+__all__ = [
+    "reset_steady_state",
+    "qrm_lindbladian_action",
+    "closed_form_entropy_production",
+    "validate_lambdas",
+]
 
 
 def _apply_resolvent(w: Array, u: Array, x: Array) -> Array:

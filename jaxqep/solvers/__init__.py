@@ -3,12 +3,11 @@
 Pass one to :func:`jaxqep.steady_state` or :func:`jaxqep.entropy_production`;
 :class:`Auto` (the default) lets the problem choose.
 
-| solver | problems |
-| --- | --- |
-| :class:`ClosedForm` | :class:`jaxqep.ResetModel` |
-| :class:`DenseLU` | :class:`jaxqep.SuperoperatorModel`, :class:`jaxqep.ResetModel`, :class:`jaxqep.TripartiteResetModel` |
-| :class:`Reduced` | :class:`jaxqep.TripartiteResetModel` (default up to d = 32) |
-| :class:`MatrixFree` | :class:`jaxqep.TripartiteResetModel` (default above d = 32) |
+* :class:`ClosedForm`: :class:`jaxqep.ResetModel` (its default).
+* :class:`DenseLU`: :class:`jaxqep.SuperoperatorModel` (default),
+  :class:`jaxqep.ResetModel`, :class:`jaxqep.TripartiteResetModel`.
+* :class:`Reduced`: :class:`jaxqep.TripartiteResetModel` (default up to d = 32).
+* :class:`MatrixFree`: :class:`jaxqep.TripartiteResetModel` (default above d = 32).
 """
 
 from ._auto import Auto as Auto
