@@ -32,6 +32,7 @@ import jax.core
 import jax.numpy as jnp
 import numpy as np
 import optax
+import optimistix as optx
 from jaxtyping import Array, ArrayLike, PyTree
 
 __all__ = [
@@ -210,46 +211,94 @@ def _tree_norm(t) -> Array:
     return jnp.sqrt(sum(jnp.sum(jnp.abs(x) ** 2) for x in leaves))
 
 
-def _run(loss_fn, optimizer, constraints, steps, gtol, u0, args):
+class _TrackedState(eqx.Module):
+    inner: Any
+    history: Array
+    grad_norm: Array
+    k: Array
+
+
+class _GradientTolerance(optx.AbstractMinimiser):
+    """An optimistix minimiser that runs ``inner`` and stops once the gradient norm is
+    ``<= gtol`` (the stopping rule of :func:`minimize`), recording the objective after
+    each step. The inner solver's own termination only ends the run on failure."""
+
+    inner: optx.AbstractMinimiser
+    gtol: float
+    steps: int
+    rtol: float = 0.0
+    atol: float = 0.0
+    norm: Callable = optx.max_norm
+
+    def init(self, fn, y, args, options, f_struct, aux_struct, tags):
+        inner = self.inner.init(fn, y, args, options, f_struct, aux_struct, tags)
+        (_, _), g = jax.value_and_grad(lambda x: fn(x, args), has_aux=True)(y)
+        hist = jnp.full((self.steps,), jnp.nan, dtype=f_struct.dtype)
+        return _TrackedState(inner, hist, _tree_norm(g), jnp.asarray(0))
+
+    def step(self, fn, y, args, options, state, tags):
+        y_new, inner, aux = self.inner.step(fn, y, args, options, state.inner, tags)
+        (f, _), g = jax.value_and_grad(lambda x: fn(x, args), has_aux=True)(y_new)
+        k = jnp.minimum(state.k, self.steps - 1)
+        hist = state.history.at[k].set(f)
+        return y_new, _TrackedState(inner, hist, _tree_norm(g), state.k + 1), aux
+
+    def terminate(self, fn, y, args, options, state, tags):
+        done, result = self.inner.terminate(fn, y, args, options, state.inner, tags)
+        failed = done & (result != optx.RESULTS.successful)
+        return (state.grad_norm <= self.gtol) | failed, optx.RESULTS.where(
+            failed, result, optx.RESULTS.successful
+        )
+
+    def postprocess(self, fn, y, aux, args, options, state, tags, result):
+        return self.inner.postprocess(fn, y, aux, args, options, state.inner, tags, result)
+
+
+def _run(loss_fn, solver, constraints, steps, gtol, u0, args):
     def to_params(u):
         return _map_constraints(lambda c, v: c.from_unconstrained(v), constraints, u)
 
-    def objective(u):
-        val = jnp.asarray(loss_fn(to_params(u), *args))
+    def objective(u, a):
+        val = jnp.asarray(loss_fn(to_params(u), *a))
         if val.shape != ():
             raise ValueError(f"minimize: loss_fn must return a scalar, got shape {val.shape}")
         if jnp.iscomplexobj(val):
             raise TypeError("minimize: loss_fn must return a real scalar")
-        return val
+        return val, None
 
-    value_and_grad = jax.value_and_grad(objective)
-    extra = isinstance(optimizer, optax.GradientTransformationExtraArgs)
-    v0, g0 = value_and_grad(u0)
-    state0 = optimizer.init(u0)
-    hist0 = jnp.full((steps,), jnp.nan, dtype=v0.dtype)
-
-    def cond(carry):
-        _, _, _, gnorm, k, _ = carry
-        return (k < steps) & (gnorm > gtol)
-
-    def body(carry):
-        u, state, (v, g), _, k, hist = carry
-        if extra:
-            updates, state = optimizer.update(g, state, u, value=v, grad=g, value_fn=objective)
-        else:
-            updates, state = optimizer.update(g, state, u)
-        u = optax.apply_updates(u, updates)
-        v, g = value_and_grad(u)
-        return u, state, (v, g), _tree_norm(g), k + 1, hist.at[k].set(v)
-
-    carry = (u0, state0, (v0, g0), _tree_norm(g0), jnp.asarray(0), hist0)
-    u, _, (v, _), gnorm, k, hist = jax.lax.while_loop(cond, body, carry)
-    return to_params(u), v, gnorm, k, hist
+    tracked = _GradientTolerance(solver, gtol, steps)
+    sol = optx.minimise(
+        objective,
+        tracked,
+        u0,
+        args,
+        has_aux=True,
+        max_steps=steps,
+        adjoint=optx.ImplicitAdjoint(),
+        throw=False,
+    )
+    u = sol.value
+    v, _ = objective(u, args)
+    st = sol.state
+    return to_params(u), v, st.grad_norm, st.k, st.history
 
 
-# Compiled once per (loss_fn, optimizer, constraints, steps, gtol, shapes): pass model data
+# Compiled once per (loss_fn, solver, constraints, steps, gtol, shapes): pass model data
 # through ``args`` (traced) rather than closing over it to reuse the compilation.
 _run_jit = eqx.filter_jit(_run)
+
+
+def _as_solver(optimizer) -> optx.AbstractMinimiser:
+    """An optimistix minimiser from an optax optimiser (or an optimistix minimiser)."""
+    if isinstance(optimizer, optx.AbstractMinimiser):
+        return optimizer
+    if isinstance(optimizer, optax.GradientTransformation):
+        # Tolerances 0: the stopping rule is minimize's gradient tolerance.
+        return optx.OptaxMinimiser(optimizer, rtol=0.0, atol=0.0)
+    raise TypeError(
+        "optimizer: expected an optax GradientTransformation or an optimistix minimiser, "
+        f"got {type(optimizer).__name__}"
+    )
 
 
 def minimize(
@@ -257,21 +306,28 @@ def minimize(
     params: PyTree,
     *,
     args: tuple = (),
-    optimizer: optax.GradientTransformation | None = None,
+    optimizer: optax.GradientTransformation | optx.AbstractMinimiser | None = None,
     steps: int = 500,
     constraints: PyTree | None = None,
     gtol: float = 1e-9,
     jit: bool = True,
 ) -> OptimizeResult:
-    """Minimise a scalar function of a parameter pytree with an optax optimiser.
+    """Minimise a scalar function of a parameter pytree (optimistix, with optax inside).
+
+    A thin layer over :func:`optimistix.minimise` with the implicit adjoint
+    (:class:`optimistix.ImplicitAdjoint`): the optimum is differentiable with respect to
+    everything in ``args`` (and anything ``loss_fn`` closes over) by the implicit function
+    theorem at the optimum, never by backpropagating through the iterations.
 
     Args:
         loss_fn: ``(params, *args) -> scalar`` (real); built from any jaxqep results.
         params: initial parameters (pytree of real arrays); must satisfy the constraints.
         args: extra arguments of ``loss_fn`` (pytree). Arrays here are traced, so repeated
             calls with new data reuse one compilation (closures over data do not).
-        optimizer: any optax ``GradientTransformation``. Optimisers that need the value
-            and the objective (``optax.lbfgs`` and its line search) receive them. Default:
+        optimizer: any optax ``GradientTransformation`` (run through
+            :class:`optimistix.OptaxMinimiser`; optimisers that need the value and the
+            objective, ``optax.lbfgs`` and its line search, receive them) or an optimistix
+            minimiser (e.g. ``optimistix.BFGS(rtol=0.0, atol=0.0)``). Default:
             ``optax.lbfgs()``.
         steps: maximum number of iterations.
         constraints: pytree of :class:`Constraint` (or ``None`` leaves) with the structure
@@ -304,8 +360,13 @@ def minimize(
 
     _map_constraints(_check, constraints, params)
     u0 = _map_constraints(lambda c, p: c.to_unconstrained(p), constraints, params)
+    solver = _as_solver(optimizer)
+    if int(steps) < 1:
+        raise ValueError(f"steps: must be >= 1, got {steps}")
     runner = _run_jit if jit else _run
-    p, v, gnorm, k, hist = runner(loss_fn, optimizer, constraints, steps, gtol, u0, tuple(args))
+    p, v, gnorm, k, hist = runner(
+        loss_fn, solver, constraints, int(steps), float(gtol), u0, tuple(args)
+    )
     return OptimizeResult(
         params=p,
         value=v,
@@ -317,9 +378,9 @@ def minimize(
 
 
 @functools.lru_cache(maxsize=1)
-def _default_optimizer() -> optax.GradientTransformationExtraArgs:
+def _default_optimizer() -> optx.AbstractMinimiser:
     # One shared instance, so that compilations keyed on the optimiser are reused.
-    return optax.lbfgs()
+    return optx.OptaxMinimiser(optax.lbfgs(), rtol=0.0, atol=0.0)
 
 
 def maximize(

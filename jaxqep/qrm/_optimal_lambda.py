@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
-from .. import _validate as val
+from .. import _validate as val, optimize
+from .._entry import solve
+from ..solvers import DenseLU
+from ._model_tripartite import TripartiteResetModel
 from ._perturbation import ZERO_RTOL, LeadingOrder, _validate_lambda, leading_order
 
 __all__ = ["LambdaSearch", "optimal_lambda"]
@@ -54,6 +58,10 @@ def optimal_lambda(
 ) -> LambdaSearch:
     """Minimise the exact ``σ(ρ⁺_g)`` over the splitting ``λ`` at finite ``g`` with optax.
 
+    Differentiable: ``jax.grad`` of ``lam`` (or ``sigma``) with respect to ``g``, ``H``,
+    the reset states and rates goes through the implicit function theorem at the optimum
+    (:func:`jaxqep.optimize.minimize`, optimistix's implicit adjoint).
+
     The objective is ``σ(g, λ)/g²`` (``O(1)`` as ``g → 0``) from the dense tripartite
     solver; the search starts at the leading-order minimiser ``lambda_min`` unless
     ``lam_init`` is given (or ``lambda_min`` is undefined, then at ``1/2``). As ``g → 0``,
@@ -80,14 +88,14 @@ def optimal_lambda(
         >>> bool(res.has_zero)
         False
     """
-    from .. import optimize
-
     lo = leading_order(H, tau_A, tau_B, gamma_A, gamma_B, dims)
     g = val.nonzero_scalar(g, "g")
     if lam_init is None:
         lam0 = jnp.where(jnp.isfinite(lo.lambda_min), lo.lambda_min, 0.5)
     else:
         lam0 = _validate_lambda(lam_init)
+    # The optimum does not depend on the starting point (implicit adjoint).
+    lam0 = jax.lax.stop_gradient(lam0)
     model = (
         jnp.asarray(H),
         jnp.asarray(tau_A),
@@ -121,10 +129,6 @@ def optimal_lambda(
 
 
 def _sigma_over_g2(lam, model):
-    from ._tripartite import tripartite_entropy_production
-
     h, tau_a, tau_b, gamma_a, gamma_b, dims, g = model
-    ep = tripartite_entropy_production(
-        h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam, method="dense"
-    )
-    return ep.total / (g * g)
+    problem = TripartiteResetModel(h, tau_a, tau_b, gamma_a, gamma_b, dims, g, lam)
+    return solve("entropy_production", problem, DenseLU(), True).total / (g * g)
