@@ -71,6 +71,9 @@ def solve(quantity: str, problem: AbstractProblem, solver: AbstractSolver, throw
     if isinstance(solver, Auto):
         solver = solver.select(problem)
     fn = implementation(quantity, problem, solver)
+    # Input checks of a problem built under jit/vmap, tied to the whole problem so that
+    # they run first and name the batch element over every vmapped axis.
+    problem = problem.checked(problem)
     with collect_results(enabled=not throw) as col:
         out = fn(problem, solver)
     result = RESULTS.successful if col is None else col.result()

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 from jaxtyping import ArrayLike, PyTree
@@ -115,6 +116,23 @@ def collect_results(enabled: bool = True) -> Iterator[_Collector | None]:
         _COLLECTORS.pop()
 
 
+def _probe(x: PyTree):
+    """An integer zero batched along every ``vmap`` axis that any leaf of ``x`` is batched
+    along.
+
+    The predicate may not depend on every vmapped axis (a bad argument batched on the
+    outer axis only); its flat position still counts every axis of the computation, which
+    the guarded value ``x`` (e.g. a whole problem object) carries.
+    """
+    out = jnp.zeros((), jnp.int32)
+    for leaf in jax.tree_util.tree_leaves(x):
+        if not hasattr(leaf, "dtype") or jnp.size(leaf) == 0:
+            continue
+        first = jnp.ravel(jnp.asarray(leaf))[0]
+        out = out + (first != first).astype(jnp.int32) * 0
+    return out
+
+
 def error_if(x: PyTree, pred: ArrayLike, msg: str, result: Any = None) -> PyTree:
     """``eqx.error_if`` whose message names the first failing batch element under ``vmap``.
 
@@ -142,5 +160,5 @@ def error_if(x: PyTree, pred: ArrayLike, msg: str, result: Any = None) -> PyTree
     if result is not None and _COLLECTORS and _COLLECTORS[-1] is not None:
         _COLLECTORS[-1].items.append((pred, result))
         return x
-    code = _position(0)(pred, jnp.zeros((), jnp.int32))
+    code = _position(0)(pred, _probe(x))
     return eqx.branched_error_if(x, pred, code, _BatchMessages(msg))

@@ -11,7 +11,7 @@ to the solver objects of :mod:`jaxqep.solvers`, paired with problems by type
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 import numpy as np
@@ -23,7 +23,31 @@ __all__ = ["AbstractProblem", "StaticPattern"]
 
 
 class AbstractProblem(eqx.Module):
-    """Base class of jaxqep's problems."""
+    """Base class of jaxqep's problems.
+
+    Subclasses validate in ``__init__`` inside ``jaxqep._validate.deferred_checks()`` and
+    store the result with :meth:`_store_checks`: concrete bad input raises at once;
+    traced checks are kept (``validation``) and raised by the entry points on their
+    output (:meth:`checked`).
+    """
+
+    validation: Any = eqx.field(default=None, kw_only=True)
+    validation_messages: tuple[str, ...] = eqx.field(default=(), static=True, kw_only=True)
+
+    def _store_checks(self, checks) -> None:
+        preds, messages = checks.stacked()
+        object.__setattr__(self, "validation", preds)
+        object.__setattr__(self, "validation_messages", messages)
+
+    def checked(self, out):
+        """``out`` with the deferred input checks attached (raise on use)."""
+        if self.validation is None:
+            return out
+        from ._errors import error_if
+
+        for k, msg in enumerate(self.validation_messages):
+            out = error_if(out, self.validation[k], msg)
+        return out
 
     @abc.abstractmethod
     def default_solver(self) -> AbstractSolver:

@@ -59,9 +59,12 @@ class SuperoperatorModel(AbstractProblem):
             if single:
                 raise ValueError(f"{name} has size {n}, which is not d² for an integer d")
             raise ValueError(f"lindbladians: size {n} is not d² for an integer d")
-        self.parts = val.finite(
-            ls.astype(jnp.result_type(ls.dtype, jnp.complex64)), name if single else "lindbladians"
-        )
+        with val.deferred_checks() as checks:
+            self.parts = val.finite(
+                ls.astype(jnp.result_type(ls.dtype, jnp.complex64)),
+                name if single else "lindbladians",
+            )
+        self._store_checks(checks)
         self.single = single
         self.name = name
 

@@ -31,15 +31,55 @@ def _is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)  # pyright: ignore[reportAttributeAccessIssue]
 
 
+class DeferredChecks:
+    """Traced value checks recorded while a problem object is constructed.
+
+    A problem built under ``jit``/``vmap`` cannot raise at construction; it keeps the
+    predicates (:meth:`jaxqep.AbstractProblem.checked`) and the entry points raise them
+    on their *output*, which is batched along every ``vmap`` axis of the computation, so
+    the reported batch element is the right one under any nesting (a bad argument batched
+    on the outer axis only is reported at its first element over all axes).
+    """
+
+    def __init__(self) -> None:
+        self.preds: list = []
+        self.messages: list[str] = []
+
+    def stacked(self):
+        if not self.preds:
+            return None, ()
+        return jnp.stack([jnp.any(p) for p in self.preds]), tuple(self.messages)
+
+
+_DEFERRED: list[DeferredChecks] = []
+
+
+class deferred_checks:
+    """Context manager: traced :func:`check` calls inside record into a DeferredChecks."""
+
+    def __enter__(self) -> DeferredChecks:
+        self.checks = DeferredChecks()
+        _DEFERRED.append(self.checks)
+        return self.checks
+
+    def __exit__(self, *exc) -> None:
+        _DEFERRED.pop()
+
+
 def check(x: Array, bad: Array | bool, message: str, result=None) -> Array:
     """Raise ``ValueError(message)`` if ``bad`` (eagerly) or attach an ``error_if`` (traced).
 
     ``result``: the :class:`jaxqep.RESULTS` code recorded instead of raising when an entry
-    point runs with ``throw=False`` (for failures of a solve, not for bad input).
+    point runs with ``throw=False`` (for failures of a solve, not for bad input). Inside
+    :class:`deferred_checks` (problem construction) a traced check is recorded instead.
     """
     if _is_concrete(bad):
         if bool(np.any(np.asarray(bad))):
             raise ValueError(message)
+        return x
+    if result is None and _DEFERRED:
+        _DEFERRED[-1].preds.append(bad)
+        _DEFERRED[-1].messages.append(message)
         return x
     return error_if(x, bad, message, result)
 

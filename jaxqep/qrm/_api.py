@@ -201,6 +201,3 @@ def spohn_entropy_production(
 
 def _spohn_at_state(model, state):
     return dense_spohn_entropy_production(model.parts, state)
-
-
-

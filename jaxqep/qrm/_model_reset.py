@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
+from .. import _validate as val
 from .._problem import AbstractProblem
 from .._superop import hamiltonian_superop, reset_dissipator
 from ._reset import _validate_qrm, validate_lambdas
@@ -51,8 +52,10 @@ class ResetModel(AbstractProblem):
         gammas: ArrayLike,
         lambdas: ArrayLike | None = None,
     ):
-        h, tau_s, gam = _validate_qrm(H, taus, gammas)
-        lam = validate_lambdas(lambdas, gam, tau_s.shape[0])
+        with val.deferred_checks() as checks:
+            h, tau_s, gam = _validate_qrm(H, taus, gammas)
+            lam = validate_lambdas(lambdas, gam, tau_s.shape[0])
+        self._store_checks(checks)
         dtype = jnp.result_type(h.dtype, tau_s.dtype, gam.dtype, jnp.complex64)
         self.H = h.astype(dtype)
         self.taus = tau_s.astype(dtype)

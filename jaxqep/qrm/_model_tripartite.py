@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
 
+from .. import _validate as val
 from .._problem import AbstractProblem, StaticPattern
 from .._superop import apply_reset_A, apply_reset_B
 from ._tripartite import tripartite_lindbladians, validate_coupling, validate_tripartite
@@ -81,10 +82,12 @@ class TripartiteResetModel(AbstractProblem):
         g: ArrayLike,
         lam: ArrayLike,
     ):
-        h, tau_a, tau_b, gamma_a, gamma_b, dims3 = validate_tripartite(
-            H, tau_A, tau_B, gamma_A, gamma_B, dims
-        )
-        g_arr, lam_arr = validate_coupling(g, lam)
+        with val.deferred_checks() as checks:
+            h, tau_a, tau_b, gamma_a, gamma_b, dims3 = validate_tripartite(
+                H, tau_A, tau_B, gamma_A, gamma_B, dims
+            )
+            g_arr, lam_arr = validate_coupling(g, lam)
+        self._store_checks(checks)
         if jnp.finfo(jnp.real(h).dtype).bits < 64:
             warnings.warn(
                 "tripartite_entropy_production in float32: σ ~ g² is a small difference of "

@@ -18,6 +18,12 @@ class Auto(AbstractSolver):
     - :class:`jaxqep.TripartiteResetModel`: :class:`Reduced` up to ``d = 32``,
       :class:`MatrixFree` above.
     - :class:`jaxqep.SuperoperatorModel`: :class:`DenseLU`.
+    - :class:`jaxqep.GaussianNetwork`: :class:`Tridiagonal` for chains whose NESS is
+      tridiagonal, :class:`EighKrylov` with self-consistent reservoirs from ``L = 48``,
+      :class:`DirectLyapunov` otherwise (and ``Tridiagonal(fallback=True)`` when the
+      structure was not known at construction).
+    - :class:`jaxqep.GKLSModel`: :class:`DenseLU` up to ``d = 32``, :class:`GKLSKrylov`
+      above.
 
     Example:
         >>> import jaxqep

@@ -51,9 +51,7 @@ def _steady_state(problem: ResetModel, solver: ClosedForm) -> SteadyStateSolutio
     ratios = jnp.asarray([1.0 / rate])
     w = jax.lax.stop_gradient(jnp.linalg.eigvalsh(h))
     cond = jnp.sqrt(1.0 + (jax.lax.stop_gradient(ratios[0]) * (w[-1] - w[0])) ** 2)
-    return SteadyStateSolution(
-        rho=rho, result=RESULTS.successful, stats=make_stats(residual, cond)
-    )
+    return SteadyStateSolution(rho=rho, result=RESULTS.successful, stats=make_stats(residual, cond))
 
 
 @register("entropy_production", ResetModel, ClosedForm)
