@@ -10,15 +10,18 @@ method and with ``iterative-gmres`` (ILU preconditioner on, ``rtol=1e-12``, rest
 fresh subprocess so that peak memory (max RSS) belongs to one method.
 
 The jaxqep worker closes over a concrete ``H``, so the solver reads its sparsity, its
-conserved quantity and the Krylov support at trace time (``jaxqep.qrm._iterative``);
-``--worker jax N traced`` passes ``H`` as a jit argument instead (dense products, the
-path of the validated public entry points).
+conserved quantity and the Krylov support at trace time
+(``jaxqep.qrm._matrix_free._structure``); ``--worker jax N traced`` passes ``H`` as a jit
+argument instead (dense products, the path of the validated public entry points).
+``--repeat R`` times ``R`` steady runs of the compiled function and reports the fastest
+as ``time`` (all of them in ``times``): on a loaded machine single runs vary by 2-5x.
 
 Usage::
 
     python benchmarks/bench_chain.py            # N = 6, 7, 8 side by side, N = 10 jaxqep
     python benchmarks/bench_chain.py --quick    # N = 6, 7 only
     python benchmarks/bench_chain.py --worker jax 10 [traced]   # one measurement, JSON
+    python benchmarks/bench_chain.py --repeat 5 --worker jax 8  # fastest of 5 steady runs
 """
 
 from __future__ import annotations
@@ -37,20 +40,20 @@ def _rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
 
 
-def worker_jax(n: int, traced: bool = False) -> dict:
+def worker_jax(n: int, traced: bool = False, repeat: int = 1) -> dict:
     import jax
     import jax.numpy as jnp
 
     import jaxqep
-    from jaxqep.qrm import _iterative as it
+    from jaxqep import internal
 
     m = jaxqep.models.reset_chain(n)
     h0, ta, tb, ga, gb, dims = m.tripartite_args()
 
     def run(h, g, lam):
-        opts = it._options({})
-        st = it._tripartite_states(h, ta, tb, ga, gb, dims, g, lam, opts, True)
-        return st, it._entropy_production_from_states(st, h, ta, tb, ga, gb, dims, g, lam)
+        opts = internal.matrix_free_options({})
+        st = internal.tripartite_states(h, ta, tb, ga, gb, dims, g, lam, opts, True)
+        return st, internal.entropy_production_from_states(st, h, ta, tb, ga, gb, dims, g, lam)
 
     # Concrete H (closed over): structure read at trace time; traced H: dense products.
     call = jax.jit(run) if traced else jax.jit(lambda g, lam: run(h0, g, lam))
@@ -58,11 +61,14 @@ def worker_jax(n: int, traced: bool = False) -> dict:
     t0 = time.perf_counter()
     jax.block_until_ready(call(*args, jnp.asarray(G), jnp.asarray(LAM)))
     t_first = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    st, ep = jax.block_until_ready(call(*args, jnp.asarray(G), jnp.asarray(LAM)))
-    t_run = time.perf_counter() - t0
+    times = []
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        st, ep = jax.block_until_ready(call(*args, jnp.asarray(G), jnp.asarray(LAM)))
+        times.append(time.perf_counter() - t0)
     return {
-        "time": t_run,
+        "time": min(times),
+        "times": times,
         "compile_and_first": t_first,
         "sigma": float(ep.total),
         "residual": float(ep.residual),
@@ -135,10 +141,10 @@ def worker_qutip(n: int, method: str) -> dict:
     }
 
 
-def _spawn(args: list[str], timeout: float) -> dict:
+def _spawn(args: list[str], timeout: float, repeat: int = 1) -> dict:
     try:
         out = subprocess.run(
-            [sys.executable, __file__, "--worker", *args],
+            [sys.executable, __file__, "--repeat", str(repeat), "--worker", *args],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -155,11 +161,12 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="N = 6, 7 only")
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, default=900.0)
+    p.add_argument("--repeat", type=int, default=1, help="steady jaxqep runs (fastest kept)")
     a = p.parse_args()
     if a.worker:
         kind, n = a.worker[0], int(a.worker[1])
         if kind == "jax":
-            res = worker_jax(n, traced=a.worker[2:] == ["traced"])
+            res = worker_jax(n, traced=a.worker[2:] == ["traced"], repeat=a.repeat)
         else:
             res = worker_qutip(n, a.worker[2])
         print(json.dumps(res))
@@ -168,11 +175,11 @@ def main() -> None:
     sizes = [6, 7] if a.quick else [6, 7, 8]
     rows = []
     for n in sizes:
-        jx = _spawn(["jax", str(n)], a.timeout)
+        jx = _spawn(["jax", str(n)], a.timeout, a.repeat)
         qd = _spawn(["qutip", str(n), "direct"], a.timeout)
         qg = _spawn(["qutip", str(n), "iterative-gmres"], a.timeout)
         rows.append((n, jx, qd, qg))
-    big = None if a.quick else _spawn(["jax", "10"], a.timeout)
+    big = None if a.quick else _spawn(["jax", "10"], a.timeout, a.repeat)
 
     def fmt(r, key, f="{:.3g}"):
         return "-" if "error" in r else f.format(r[key])

@@ -3,7 +3,17 @@
     python benchmarks/bench_gaussian.py            # full sizes (slow on 2 cores)
     python benchmarks/bench_gaussian.py --quick    # small sizes
 
-Rows:
+    python benchmarks/bench_gaussian.py --rows lattice,lyapunov,batched   # issue-14 rows
+
+Rows (issue 14):
+ L. square lattices with Büttiker probes on every site (ω = 1, hopping 0.5, γ = 0.1 on
+    two corners, n = 1, 2, Γ = 0.05; and 16×16 at Fig. 3 rates γ = 1e-6, Γ = 1e-7,
+    hopping 3e-7), jaxqep (Auto -> EighKrylov, all observables, jitted) vs the
+    eig-reusing NumPy Büttiker loop (one eig of A, four matmuls per sweep, to 1e-10),
+    side by side; time exponent in L (target: >= 10x faster at every size);
+ Y. jaxqep.linalg.solve_lyapunov vs scipy.linalg.solve_continuous_lyapunov (target >= 1x);
+ B. a vmap over 16 probe rates of one chain (static Tridiagonal route) vs a loop.
+Rows (earlier):
  1. plain Lyapunov NESS (random network, all sites damped) vs SciPy
     solve_continuous_lyapunov (target: no slower than SciPy);
  2. self-consistent chain vs the Büttiker fixed-point loop over SciPy Lyapunov solves
@@ -24,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
-import jaxqep  # noqa: F401
+import jaxqep
 from jaxqep import gaussian
 
 
@@ -87,16 +97,138 @@ def extrapolated_sweeps(deltas, tol=1e-10, scale=1.0) -> float:
     return len(d) + np.log(tol * scale / d[-1]) / np.log(rho)
 
 
+def lattice_problem(side, hop=0.5, gam=0.1, Gam=0.05):
+    L = side * side
+    H = np.asarray(gaussian.lattice_hamiltonian(side, side, 1.0, hop))
+    g = np.zeros(L)
+    g[0] = g[-1] = gam
+    n = np.zeros(L)
+    n[0], n[-1] = 1.0, 2.0
+    return H, g, n, np.full(L, Gam)
+
+
+def eig_buttiker_loop(H, g, n, Gamma, tol=1e-10, maxiter=100000):
+    """The loop a careful NumPy user writes: one eig of the fixed drift A, then sweeps of
+    four matrix products each (ñ ← diag C), to max|Δñ| <= tol max|ñ|."""
+    L = H.shape[0]
+    A = 1j * H.T - np.diag(g + Gamma) / 2
+    lam, V = np.linalg.eig(A)
+    W = np.linalg.inv(V)
+    Wh, Vh = W.conj().T, V.conj().T
+    K = 1.0 / (lam[:, None] + lam.conj()[None, :])
+    nt = np.full(L, np.mean(n[g > 0]))
+    for it in range(maxiter):
+        C = V @ ((W @ np.diag(-(g * n + Gamma * nt)) @ Wh) * K) @ Vh
+        new = np.real(np.diag(C))
+        if np.max(np.abs(new - nt)) <= tol * np.max(np.abs(new)):
+            return C, it + 1
+        nt = new
+    return C, maxiter
+
+
+def solver_name(H, g, n, G):
+    return type(jaxqep.GaussianNetwork(H, g, n, G).default_solver()).__name__
+
+
+def rows_lattice(rows, quick):
+    sides = [8, 16] if quick else [8, 16, 32]
+    cases = [(s, 0.5, 0.1, 0.05) for s in sides] + [(16, 3e-7, 1e-6, 1e-7)]
+    times = {}
+    for side, hop, gam, Gam in cases:
+        H, g, n, G = lattice_problem(side, hop, gam, Gam)
+
+        def run(G, H=H, g=g, n=n):
+            net = jaxqep.GaussianNetwork(H, g, n, G)
+            return jaxqep.entropy_production(net)
+
+        f = jax.jit(run)
+        out = f(jnp.asarray(G))
+        jax.block_until_ready(out)
+        t_j = best(lambda f=f, G=G: f(jnp.asarray(G)), repeat=2)
+        t0 = time.perf_counter()
+        C_loop, sweeps = eig_buttiker_loop(H, g, n, G)
+        t_l = time.perf_counter() - t0
+        err = np.max(np.abs(np.asarray(out.covariance) - C_loop)) / np.max(np.abs(C_loop))
+        if hop == 0.5:
+            times[side * side] = t_j
+        rows.append((
+            f"lattice {side}x{side} hop={hop:g} γ={gam:g} Γ={Gam:g}",
+            f"jaxqep {t_j:.3f}s ({solver_name(H, g, n, G)},"
+            f" {int(out.iterations)} GMRES steps, residual {float(out.residual):.1e})",
+            f"loop {t_l:.3f}s ({sweeps} sweeps), max|ΔC|/max|C| {err:.1e}",
+            f"speed-up {t_l / t_j:.1f}x",
+            "MET" if t_l / t_j >= 10 else "MISSED",
+        ))
+    Ls = sorted(times)
+    expo = np.polyfit(np.log(Ls), np.log([times[k] for k in Ls]), 1)[0]
+    rows.append(("lattice time vs L=" + ",".join(map(str, Ls)),
+                 " ".join(f"{times[k]:.3f}s" for k in Ls), f"exponent in L {expo:.2f}", "", ""))
+
+
+def rows_lyapunov(rows, quick):
+    for n in ([250, 500] if quick else [250, 500, 1000, 2000]):
+        r = np.random.default_rng(n)
+        a = r.normal(size=(n, n)) / np.sqrt(n) + 1j * r.normal(size=(n, n)) / np.sqrt(n)
+        A = a - 1.5 * np.eye(n)
+        Q = -np.eye(n) + 0j
+        f = jax.jit(jaxqep.linalg.solve_lyapunov)
+        Aj, Qj = jnp.asarray(A), jnp.asarray(Q)
+        X = f(Aj, Qj).block_until_ready()
+        t_j = best(lambda f=f, Aj=Aj, Qj=Qj: f(Aj, Qj), repeat=1)
+        t0 = time.perf_counter()
+        ref = scipy.linalg.solve_continuous_lyapunov(A, Q)
+        t_s = time.perf_counter() - t0
+        err = np.max(np.abs(np.asarray(X) - ref)) / np.max(np.abs(ref))
+        rows.append((f"solve_lyapunov n={n} (complex)", f"jaxqep {t_j:.3f}s", f"scipy {t_s:.3f}s",
+                     f"ratio {t_s / t_j:.2f}x (rel err {err:.1e})",
+                     "MET" if t_s >= t_j else "MISSED"))
+
+
+def rows_batched(rows, quick):
+    L = 200 if quick else 500
+    H = gaussian.chain_hamiltonian(L, 1.0, 3e-7)
+    g, n = gaussian.chain_baths(L, 1e-6, 1.0, 2.0)
+    rates = jnp.linspace(1e-8, 1e-6, 16)
+
+    def total(rate):
+        net = jaxqep.GaussianNetwork(H, g, n, rate * jnp.ones(L))
+        return jaxqep.entropy_production(net).total
+
+    fb = jax.jit(jax.vmap(total))
+    fb(rates).block_until_ready()
+    t_b = best(lambda: fb(rates))
+    f1 = jax.jit(total)
+    f1(rates[0]).block_until_ready()
+    t_l = best(lambda: [f1(x).block_until_ready() for x in rates])
+    cf = [float(gaussian.chain_closed_form(L, 3e-7, 1e-6, float(x), 1.0, 2.0)["pi_ness"])
+          for x in rates]
+    err = np.max(np.abs(np.asarray(fb(rates)) / np.asarray(cf) - 1))
+    rows.append((f"vmap over 16 probe rates, chain L={L} (Tridiagonal)", f"batched {t_b:.3f}s",
+                 f"loop of jitted calls {t_l:.3f}s", f"max rel err vs (31) {err:.1e}", ""))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--method", default="auto", choices=["auto", "eig", "sign"])
+    ap.add_argument("--rows", default="all",
+                    help="comma-separated: lattice, lyapunov, batched, legacy (default all)")
     args = ap.parse_args()
     q = args.quick
     m = args.method
     load = os.getloadavg()[0]
     print(f"backend={jax.default_backend()} method={m} cpus={os.cpu_count()} load={load:.1f}")
     rows = _Rows()
+    which = set(args.rows.split(",")) if args.rows != "all" else {
+        "lattice", "lyapunov", "batched", "legacy"}
+    if "lattice" in which:
+        rows_lattice(rows, q)
+    if "lyapunov" in which:
+        rows_lyapunov(rows, q)
+    if "batched" in which:
+        rows_batched(rows, q)
+    if "legacy" not in which:
+        return
 
     ep = jax.jit(gaussian.entropy_production, static_argnames="method")
     ness = jax.jit(gaussian.ness_covariance, static_argnames="method")

@@ -9,6 +9,9 @@ Submodules:
   affine and tripartite splittings, perturbation theory.
 * :mod:`jaxqep.models` - builders for the models of the seed papers.
 * :mod:`jaxqep.gaussian` - linear bosonic networks: NESS covariance, Wigner entropy production.
+* :mod:`jaxqep.thermal` - GKLS models with thermal baths: heat currents, Clausius/Spohn
+  entropy production, efficiency, counting statistics (``GKLSModel``, ``heat_currents``,
+  ``current_cumulants``).
 """
 
 from . import (
@@ -22,6 +25,7 @@ from . import (
     solvers as solvers,
     superop as superop,
     sweep as sweep,
+    thermal as thermal,
 )
 from ._entry import entropy_production as entropy_production, steady_state as steady_state
 from ._problem import AbstractProblem as AbstractProblem
@@ -35,10 +39,18 @@ from ._superop_api import (
     steady_state_from_superop as steady_state_from_superop,
 )
 from ._superop_model import SuperoperatorModel as SuperoperatorModel
+from .gaussian import GaussianNetwork as GaussianNetwork
 from .qrm import (
     EntropyProduction as EntropyProduction,
     ResetModel as ResetModel,
     TripartiteResetModel as TripartiteResetModel,
+)
+from .thermal import (
+    CurrentStatistics as CurrentStatistics,
+    GKLSModel as GKLSModel,
+    ThermalEntropyProduction as ThermalEntropyProduction,
+    current_cumulants as current_cumulants,
+    heat_currents as heat_currents,
 )
 
 __version__ = "0.1.0"

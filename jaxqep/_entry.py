@@ -79,11 +79,20 @@ def solve(quantity: str, problem: AbstractProblem, solver: AbstractSolver, throw
     result = RESULTS.successful if col is None else col.result()
     stats = getattr(out, "stats", None)
     if stats is not None:
-        cond = jax.lax.stop_gradient(jnp.real(stats.condition))
+        # A route may offer a free indicator of κ; the full estimate in stats.condition
+        # is then only computed if it is used.
+        cond = getattr(out, "condition_indicator", None)
+        cond = stats.condition if cond is None else cond
+        cond = jax.lax.stop_gradient(jnp.real(cond))
         eps = jnp.finfo(cond.dtype).eps
         bad = jnp.isfinite(cond) & (cond * eps > ILL_CONDITIONED_THRESHOLD)
         if throw:
-            out = error_if(out, bad, _ILL_MSG.format(thr=ILL_CONDITIONED_THRESHOLD))
+            # One check per leaf, so that outputs nobody uses are still dead code (e.g. the
+            # states rotated back to the original basis when only σ is used).
+            msg = _ILL_MSG.format(thr=ILL_CONDITIONED_THRESHOLD)
+            out = jax.tree_util.tree_map(
+                lambda leaf: error_if(leaf, bad, msg) if eqx.is_inexact_array(leaf) else leaf, out
+            )
         else:
             result = RESULTS.where(
                 (result == RESULTS.successful) & bad, RESULTS.ill_conditioned, result

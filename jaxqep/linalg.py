@@ -9,4 +9,5 @@ from ._hermitian import (
     sqrtm_h as sqrtm_h,
     von_neumann_entropy as von_neumann_entropy,
 )
+from ._lyapunov import solve_lyapunov as solve_lyapunov, solve_sylvester as solve_sylvester
 from ._superop import partial_trace as partial_trace

@@ -40,6 +40,11 @@ def _env():
     return env
 
 
+def _done_chunks(store: Path) -> int:
+    d = store / "chunk_sha256"
+    return sum(f.name.isdigit() for f in d.iterdir()) if d.exists() else 0
+
+
 def _is_real_plot(path: Path) -> None:
     """A PNG of a real figure: decodable, a sensible size, and not a blank canvas."""
     import matplotlib.image as mpimg
@@ -112,6 +117,19 @@ BAD = {
     "zip_lengths": (SQ_PARAMS + "[grid]\nmode = 'zip'\nlam1 = [0.5, 0.6]\ngamma1 = [1.0]\n",
                     "equal lengths"),
     "bad_toml": ("model = \n", "invalid TOML"),
+    "fixed_parameter_invalid_everywhere": (
+        SQ_PARAMS.replace("gamma2 = 0.5", "gamma2 = -0.1") + "[grid]\nlam1 = [0.5]\n"
+        "gamma1 = [1.0]\n",
+        "parameters.gamma2: must be > 0, got -0.1 (reset rate γ_2); every point of the sweep "
+        "would fail"),
+    "swept_parameter_invalid_everywhere": (
+        SQ_PARAMS + "[grid]\nlam1 = [0.5]\ngamma1 = [-1.0, 0.0]\n",
+        "grid.gamma1: every value violates the condition (must be > 0"),
+    "three_qubit_lambda_fixed_at_one": (
+        'model = "three_qubit_chain"\n[parameters]\neA = 0.08\neB = 0.1\neC = 0.05\nU = 0.1\n'
+        "J_alpha = 0.05\nJ_beta = 0.1\ngamma_A = 0.7\ngamma_B = 0.6\ntA = 0.95\ntB = 0.6\n"
+        "lam = 1.0\n[grid]\ng = [0.1, 0.2]\n",
+        "parameters.lam: must be in (0, 1), excluding 0 and 1, got 1.0"),
 }
 
 
@@ -126,6 +144,8 @@ def test_bad_config_is_a_one_line_error_and_writes_nothing(case, tmp_path, capsy
     assert code == 2
     assert err.startswith("jaxqep: error: ") and err.count("\n") == 1, err
     assert message in err, err
+    assert err.count("bad.toml") == 1, err  # the file is named once, first
+    assert err.startswith(f"jaxqep: error: {cfg}: "), err
     assert not out.exists()
 
 
@@ -180,8 +200,9 @@ def test_sweep_from_toml_writes_complete_labelled_results(tmp_path, capsys):
     # results.csv: one row per point, parameters first, failures flagged with their reason.
     lines = (out / "results.csv").read_text().splitlines()
     header = lines[0].split(",")
-    assert header[:4] == ["gamma1", "lam1", "total", "parts[0]"] and header[-2:] == ["failed",
-                                                                                    "reason"]
+    # vector outputs carry their labels: parts over the reservoirs 1, 2, 3
+    assert header[:6] == ["gamma1", "lam1", "total", "parts[1]", "parts[2]", "parts[3]"]
+    assert header[-2:] == ["failed", "reason"]
     assert len(lines) == 16
     row = lines[1 + 5 + 2].split(",")  # gamma1 = 0.5, lam1 = 0.5
     assert float(row[0]) == 0.5 and float(row[1]) == 0.5
@@ -189,18 +210,75 @@ def test_sweep_from_toml_writes_complete_labelled_results(tmp_path, capsys):
     assert lines[1].split(",")[-2] == "true" and "gammas" in lines[1]
 
     _is_real_plot(out / "results.png")
+    # Results are as readable as the plot (not mkstemp's 0600); no temporary file is left.
+    for f in ("results.csv", "results.npz", "summary.json", "results.png"):
+        assert (out / f).stat().st_mode & 0o077 == (out / "results.png").stat().st_mode & 0o077
+    assert not [f for f in out.rglob("*") if f.name.startswith(".tmp-")]
+
+    # The store: labelled results back without the config (no paths to reset by hand).
+    back = sw.open_results(out)
+    assert back.parts.dims == ("gamma1", "lam1", "reservoir")
+    assert back.reservoir.values.tolist() == ["1", "2", "3"]
+    np.testing.assert_array_equal(back.total.values, res["total"])
 
     # Rerunning a finished sweep computes nothing and rewrites the same results.
-    before = {p.name: p.stat().st_mtime_ns for p in (out / "chunks").iterdir()}
+    store_files = lambda: {str(p): p.stat().st_mtime_ns for p in out.rglob("*")
+                           if p.is_file() and p.parent != out}
+    before = store_files()
     assert main(["sweep", str(cfg_path), "--out", str(out), "--no-progress"]) == 0
-    assert {p.name: p.stat().st_mtime_ns for p in (out / "chunks").iterdir()} == before
+    assert store_files() == before
     np.testing.assert_array_equal(np.load(out / "results.npz")["total"], res["total"])
+    capsys.readouterr()
 
-    # Same directory, different sweep: a clear error, the old results are not touched.
+    # Same directory, different sweep: a clear error naming the mismatch, with the flag to
+    # use (not the Python keyword); the old results are not touched.
     cfg_path.write_text(GOOD.replace("num = 5", "num = 6"))
     assert main(["sweep", str(cfg_path), "--out", str(out), "--no-progress"]) == 1
-    assert "different sweep (differs in: grid)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "holds a different sweep (grid.shape: store has [3, 5], this sweep [3, 6]" in err
+    assert "rerun with --overwrite" in err and "overwrite=True" not in err
     assert json.loads((out / "summary.json").read_text()) == summary
+    assert store_files() == before
+
+    # A corrupted chunk: the advice is the flag, and the flag repairs it.
+    cfg_path.write_text(GOOD)
+    chunk = out / "total" / "1"
+    chunk.write_bytes(chunk.read_bytes()[:10])
+    assert main(["sweep", str(cfg_path), "--out", str(out), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "chunk 1 is corrupted" in err and "rerun with --recompute-corrupt" in err
+    assert "on_corrupt" not in err
+    assert main(["sweep", str(cfg_path), "--out", str(out), "--no-progress",
+                 "--recompute-corrupt"]) == 0
+    np.testing.assert_array_equal(np.load(out / "results.npz")["total"], res["total"])
+
+
+def test_progress_bar_can_be_forced_on_in_a_batch_log(tmp_path, capsys):
+    cfg_path = tmp_path / "sq.toml"
+    cfg_path.write_text(GOOD)
+    assert main(["sweep", str(cfg_path), "--out", str(tmp_path / "a"), "--progress"]) == 0
+    captured = capsys.readouterr()
+    assert "15/15" in captured.err and "pt/s" in captured.err  # per-chunk bar with its rate
+    assert "store" in captured.out and "zarr" in captured.out  # the closing table
+    assert main(["sweep", str(cfg_path), "--out", str(tmp_path / "b")]) == 0
+    assert "pt/s" not in capsys.readouterr().err  # stderr is not a terminal: off by default
+    with pytest.raises(SystemExit):
+        main(["sweep", str(cfg_path), "--progress", "--no-progress"])
+
+
+def test_info_reports_versions_devices_precision_and_flags(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    for word in ("jaxqep 0.", "jax ", "zarr", "backend", "cpu", "float64", "XLA_FLAGS",
+                 "deadlock workaround"):
+        assert word in out, (word, out)
+    assert main(["info", "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    import jax
+
+    assert body["x64"] is True and body["devices"] == [str(d) for d in jax.devices()]
+    assert body["deadlock_workaround"] is True
+    assert body["versions"]["xarray"] == metadata.version("xarray")
 
 
 def test_killed_cli_sweep_leaves_no_summary_and_resumes(tmp_path):
@@ -214,7 +292,7 @@ def test_killed_cli_sweep_leaves_no_summary_and_resumes(tmp_path):
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
-            if (out / "chunks").exists() and len(list((out / "chunks").glob("c*.npz"))) >= 3:
+            if _done_chunks(out) >= 3:
                 break
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
@@ -222,7 +300,7 @@ def test_killed_cli_sweep_leaves_no_summary_and_resumes(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    n_saved = len(list((out / "chunks").glob("c*.npz")))
+    n_saved = _done_chunks(out)
     assert 3 <= n_saved < 120, "killed mid-way"
     assert not (out / "summary.json").exists() and not (out / "results.csv").exists()
     assert main(["sweep", str(cfg_path), "--out", str(out), "--no-progress"]) == 0
@@ -231,6 +309,8 @@ def test_killed_cli_sweep_leaves_no_summary_and_resumes(tmp_path):
     full = sw.sweep(sw.load_config(cfg_path).function(), sw.load_config(cfg_path).grid,
                     chunk_size=1, quantities=["total"])
     np.testing.assert_array_equal(np.load(out / "results.npz")["total"], full.total.values)
+    assert not [f for f in out.rglob("*") if f.name.startswith(".tmp-")
+                or f.name.endswith(".partial")]  # the killed run's temporaries are gone
 
 
 def test_gaussian_chain_model_sweeps():
@@ -250,8 +330,12 @@ def test_gaussian_chain_model_sweeps():
 
 def test_reproduce_quick_end_to_end(tmp_path, capsys):
     out = tmp_path / "rep"
-    code = main(["reproduce", "--out", str(out), "--quick"])
+    code = main(["reproduce", "--out", str(out), "--quick", "--progress"])
+    captured = capsys.readouterr()
     summary = json.loads((out / "summary.json").read_text())
+    # One bar per seed advancing figure by figure, with an ETA; then a short table.
+    assert "seed 004" in captured.err and "fig" in captured.err and "<" in captured.err
+    assert "figure" in captured.out and "004 Fig. 4" in captured.out and "time:" in captured.out
     assert code == 0, [c for c in summary["checks"] if c["status"] in ("FAIL", "MISSING")]
     assert summary["complete"] and summary["passed"] and summary["n_checks"] >= 12
     for f in summary["files"]:

@@ -33,3 +33,18 @@ def test_fig2_profiles_match_29a():
     assert np.ptp(occ[1:-1]) < 1e-12
     lin = d["d"][-1]["occupations"][1:-1]
     assert np.allclose(np.diff(lin), np.diff(lin)[0], rtol=1e-8)
+
+
+def test_fig3_small_L_regime_and_crossover():
+    # Π_r dominates for small L and is overtaken by Π_sc near L ≈ 16 (CONVENTIONS: ratios
+    # from the exact NESS). Here from the closed form (29), with the general dense solver
+    # checked at L = 10 (check_small_rel_err) and L = 30 (check_rel_err).
+    d = reproduce.fig3_data(np.arange(2, 51), check_L=30)
+    assert d["check_rel_err"] < 1e-9 and d["check_small_rel_err"] < 1e-9
+    ratio = d["pi_sc"] / d["pi_r"]
+    assert np.all(np.diff(ratio) > 0)  # monotone: a single crossover
+    assert 15.0 < d["crossover_L"] < 16.0
+    np.testing.assert_allclose(
+        [d["ratio_sc_r"][k] for k in (4, 10, 15, 20, 50)],
+        [0.216, 0.628, 0.963, 1.295, 3.26], rtol=3e-3,
+    )

@@ -13,7 +13,7 @@ import pytest
 
 import jaxqep
 from jaxqep import gaussian, models, qrm
-from jaxqep._errors import error_if
+from jaxqep.internal import error_if
 
 
 def _message(excinfo) -> str:
@@ -171,8 +171,8 @@ def test_batched_leading_order_without_the_scheduler_flag():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import jaxqep
-        from jaxqep import models, qrm
-        assert not jaxqep._config.XLA_WORKAROUND_ACTIVE
+        from jaxqep import internal, models, qrm
+        assert not internal.XLA_WORKAROUND_ACTIVE
         h = models.three_qubit_chain(0.08, 0.1, 0.05, 0.1, 0.05, 0.1)
         ta, tb = models.diagonal_reset_state(0.95), models.diagonal_reset_state(0.6)
         f = jax.jit(jax.vmap(lambda a, b: qrm.leading_order(h, ta, tb, a, b, (2, 2, 2)).a))

@@ -9,7 +9,8 @@ import qutip
 from helpers import random_density, random_hermitian, rng
 
 import jaxqep
-from jaxqep.qrm import _iterative as itv, tripartite_entropy_production as tep
+from jaxqep import internal
+from jaxqep.qrm import tripartite_entropy_production as tep
 
 LAM = 0.3
 
@@ -173,24 +174,24 @@ def test_sparse_products_match_dense(complex_values):
     r = rng(11)
     d = 256
     h = jnp.asarray(_random_sparse_hermitian(r, d, 2, complex_values))
-    ell = itv._ell_pattern(itv._nonzero_pattern(h))
+    ell = internal.ell_pattern(internal.nonzero_pattern(h))
     assert ell is not None and ell[0].shape[1] <= d // 16
-    left, right = itv._matmuls(h, ell)
+    left, right = internal.matmuls(h, ell)
     x = jnp.asarray(r.normal(size=(d, d)) + 1j * r.normal(size=(d, d)))
     np.testing.assert_allclose(left(x), h @ x, rtol=0, atol=1e-13)
     np.testing.assert_allclose(right(x), x @ h, rtol=0, atol=1e-13)
     # The packed (conjugated) Lindbladian: sparse and dense products agree.
-    resets = itv._Resets(
+    resets = internal.Resets(
         jnp.asarray(random_density(r, 2)), jnp.diag(jnp.array([0.3, 0.7])), 0.7, 0.6, (2, 64, 2)
     )
     s = jnp.asarray(r.normal(size=(d, d)))
-    sparse = itv._lindblad_packed(h, jnp.asarray(0.9), resets, ell)(s)
-    dense = itv._lindblad_packed(h, jnp.asarray(0.9), resets)(s)
+    sparse = internal.lindblad_packed(h, jnp.asarray(0.9), resets, ell)(s)
+    dense = internal.lindblad_packed(h, jnp.asarray(0.9), resets)(s)
     np.testing.assert_allclose(sparse, dense, rtol=0, atol=1e-13)
     # Values are gathered from H, so H-gradients flow through the sparse products (on the
     # frozen pattern; a concrete H is not differentiated, so nothing is lost).
     w = jnp.asarray(r.normal(size=(d, d)))
-    f = lambda h, e: jnp.sum(w * itv._lindblad_packed(h, jnp.asarray(0.9), resets, e)(s))
+    f = lambda h, e: jnp.sum(w * internal.lindblad_packed(h, jnp.asarray(0.9), resets, e)(s))
     on_pattern = np.asarray(h) != 0
     grad_dense = np.where(on_pattern, jax.grad(f)(h, None), 0.0)
     np.testing.assert_allclose(jax.grad(f)(h, ell), grad_dense, rtol=0, atol=1e-12)
@@ -212,12 +213,14 @@ def test_sector_resolvent_inverts_the_shifted_commutator(complex_values):
     support = labels[:, None] == labels[None, :]
     x = random_hermitian(r, d) * support
     coef, shift = jnp.asarray(0.7), jnp.asarray(0.4)
-    sectors = itv._SectorResolvent(a, itv._sector_labels(np.asarray(a) != 0), support)
+    sectors = internal.SectorResolvent(a, internal.sector_labels(np.asarray(a) != 0), support)
     assert len(sectors.pairs) == 3
-    y = itv._unpack(sectors(itv._pack(jnp.asarray(x)), coef, shift))
+    y = internal.unpack(sectors(internal.pack(jnp.asarray(x)), coef, shift))
     # -ic[A, Y] - shift Y = X, and the dense path gives the same Y.
     np.testing.assert_allclose(-1j * coef * (a @ y - y @ a) - shift * y, x, rtol=0, atol=1e-12)
-    dense = itv._unpack(itv._SectorResolvent(a, None, None)(itv._pack(jnp.asarray(x)), coef, shift))
+    dense = internal.unpack(
+        internal.SectorResolvent(a, None, None)(internal.pack(jnp.asarray(x)), coef, shift)
+    )
     np.testing.assert_allclose(y, dense, rtol=0, atol=1e-12)
 
 
@@ -225,55 +228,55 @@ def test_invariant_support_of_a_chain():
     # Excitation-number sectors: block-diagonal states, Σ_k C(N, k)² = C(2N, N) entries.
     m = jaxqep.models.reset_chain(5)
     h = m.H
-    nz = itv._nonzero_pattern(h)
+    nz = internal.nonzero_pattern(h)
     r = rng(2)
-    for coef, resets in itv._tripartite_parts(
+    for coef, resets in internal.tripartite_parts(
         h, m.tau_A, m.tau_B, m.gamma_A, m.gamma_B, m.dims, 0.8, LAM
     ):
-        support = itv._invariant_support(nz, resets)
+        support = internal.invariant_support(nz, resets)
         assert support is not None and int(support.sum()) == 252
         s = jnp.asarray(r.normal(size=(32, 32)) * support)
-        apply_l = itv._lindblad_packed(h, coef, resets, itv._ell_pattern(nz))
-        prec = itv._two_level_preconditioner(h, coef, resets, nz=nz, support=support)
+        apply_l = internal.lindblad_packed(h, coef, resets, internal.ell_pattern(nz))
+        prec = internal.two_level_preconditioner(h, coef, resets, nz=nz, support=support)
         for out in (apply_l(s), prec(s)):
             assert float(jnp.max(jnp.abs(jnp.where(support, 0.0, out)))) == 0.0
 
 
 def _sigma_with_pattern(m, h, g, gamma_a, nz):
-    opts = itv._options({})
+    opts = internal.matrix_free_options({})
     args = (h, m.tau_A, m.tau_B, gamma_a, m.gamma_B, m.dims, g, LAM)
-    st = itv._tripartite_states(*args, opts, True, nz=nz)
-    return st, itv._entropy_production_from_states(st, *args)
+    st = internal.tripartite_states(*args, opts, True, nz=nz)
+    return st, internal.entropy_production_from_states(st, *args)
 
 
-def test_concrete_hamiltonian_structure_path(monkeypatch):
+def test_concrete_hamiltonian_structure_path():
     # Force the ELL products at N = 4 (they start at nnz/row <= d/16 otherwise).
-    monkeypatch.setattr(itv, "_SPARSE_MAX_FILL", 1.0)
-    m = jaxqep.models.reset_chain(4)
-    h0 = m.H
-    nz = itv._nonzero_pattern(h0)
-    assert itv._ell_pattern(nz) is not None and itv._sector_labels(nz) is not None
-    # Concrete H (pattern found at trace time) vs traced H (dense products, full support).
-    st, ep = jax.jit(lambda g: _sigma_with_pattern(m, h0, g, m.gamma_A, None))(0.8)
-    st_t, ep_t = jax.jit(lambda h, g: _sigma_with_pattern(m, h, g, m.gamma_A, None))(h0, 0.8)
-    np.testing.assert_allclose(st.rho, st_t.rho, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(st.partial_states, st_t.partial_states, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(ep.total, ep_t.total, rtol=1e-9)
-    assert float(jnp.max(st.residuals)) < 1e-12
+    with internal.sparse_max_fill(1.0):
+        m = jaxqep.models.reset_chain(4)
+        h0 = m.H
+        nz = internal.nonzero_pattern(h0)
+        assert internal.ell_pattern(nz) is not None and internal.sector_labels(nz) is not None
+        # Concrete H (pattern found at trace time) vs traced H (dense products, full support).
+        st, ep = jax.jit(lambda g: _sigma_with_pattern(m, h0, g, m.gamma_A, None))(0.8)
+        st_t, ep_t = jax.jit(lambda h, g: _sigma_with_pattern(m, h, g, m.gamma_A, None))(h0, 0.8)
+        np.testing.assert_allclose(st.rho, st_t.rho, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(st.partial_states, st_t.partial_states, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ep.total, ep_t.total, rtol=1e-9)
+        assert float(jnp.max(st.residuals)) < 1e-12
 
-    # Gradients through the sparse path (pattern of h0, traced values) vs finite differences
-    # and vs the dense path. dn keeps the sectors (a diagonal term).
-    dn = jnp.kron(jnp.kron(jnp.eye(2), jnp.diag(jnp.array([0.0, 1.0]))), jnp.eye(4))
+        # Gradients through the sparse path (pattern of h0, traced values) vs finite differences
+        # and vs the dense path. dn keeps the sectors (a diagonal term).
+        dn = jnp.kron(jnp.kron(jnp.eye(2), jnp.diag(jnp.array([0.0, 1.0]))), jnp.eye(4))
 
-    def sigma(p, pattern):
-        h = h0 + p[1] * dn
-        return _sigma_with_pattern(m, h, p[0], p[2], pattern)[1].total
+        def sigma(p, pattern):
+            h = h0 + p[1] * dn
+            return _sigma_with_pattern(m, h, p[0], p[2], pattern)[1].total
 
-    p0 = jnp.array([0.8, 0.03, 0.7])
-    grad = jax.jit(jax.grad(lambda p: sigma(p, nz)))(p0)
-    f = jax.jit(lambda p: sigma(p, nz))
-    eps = 1e-4
-    fd = np.array([(f(p0 + eps * e) - f(p0 - eps * e)) / (2 * eps) for e in jnp.eye(3)])
-    np.testing.assert_allclose(np.asarray(grad), fd, rtol=5e-6, atol=1e-12)
-    grad_dense = jax.jit(jax.grad(lambda p: sigma(p, None)))(p0)
-    np.testing.assert_allclose(np.asarray(grad), np.asarray(grad_dense), rtol=1e-8)
+        p0 = jnp.array([0.8, 0.03, 0.7])
+        grad = jax.jit(jax.grad(lambda p: sigma(p, nz)))(p0)
+        f = jax.jit(lambda p: sigma(p, nz))
+        eps = 1e-4
+        fd = np.array([(f(p0 + eps * e) - f(p0 - eps * e)) / (2 * eps) for e in jnp.eye(3)])
+        np.testing.assert_allclose(np.asarray(grad), fd, rtol=5e-6, atol=1e-12)
+        grad_dense = jax.jit(jax.grad(lambda p: sigma(p, None)))(p0)
+        np.testing.assert_allclose(np.asarray(grad), np.asarray(grad_dense), rtol=1e-8)

@@ -11,14 +11,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import jaxqep
-from jaxqep import models, qrm
+from jaxqep import internal, models, qrm
 
 
 def test_import_sets_the_scheduler_flag_in_a_fresh_process():
     code = (
-        "import os, jaxqep; print(os.environ.get('XLA_FLAGS', '')); "
-        "print(jaxqep._config.XLA_WORKAROUND_ACTIVE)"
+        "import os, jaxqep.internal; print(os.environ.get('XLA_FLAGS', '')); "
+        "print(jaxqep.internal.XLA_WORKAROUND_ACTIVE)"
     )
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     out = subprocess.run(
@@ -84,4 +83,4 @@ def test_batched_single_space_model_repeated():
     for _ in range(20):
         out = f(jnp.asarray(r.uniform(0.1, 2.0, (1024, 3))))
         assert np.all(np.isfinite(np.asarray(out)))
-    assert jaxqep._config.XLA_WORKAROUND_ACTIVE
+    assert internal.XLA_WORKAROUND_ACTIVE

@@ -26,6 +26,21 @@ MODEL = functools.partial(SQ.fn, **FIXED)
 GRID = sw.Grid.cartesian(lam1=np.linspace(0.1, 0.6, 6), lam2=np.linspace(0.05, 0.35, 5))
 
 
+def _done_chunks(store: Path) -> set[int]:
+    """Sweep chunks marked done in a store (the files of its chunk_sha256 array)."""
+    d = store / "chunk_sha256"
+    return {int(f.name) for f in d.iterdir() if f.name.isdigit()} if d.exists() else set()
+
+
+def _chunk_files(store: Path, ks) -> dict[str, int]:
+    """mtime of every zarr chunk file of sweep chunks ``ks`` (key ``k`` or ``k.0...``)."""
+    return {
+        str(f.relative_to(store)): f.stat().st_mtime_ns
+        for f in store.rglob("*")
+        if f.is_file() and f.name.split(".")[0].isdigit() and int(f.name.split(".")[0]) in ks
+    }
+
+
 def _env(**extra):
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
@@ -65,7 +80,7 @@ def test_grid_cartesian_and_zip_order():
 def test_sweep_matches_direct_evaluation_and_is_labelled(reference):
     ds = reference
     assert ds.total.dims == ("lam1", "lam2") and ds.total.shape == (6, 5)
-    assert ds.parts.dims == ("lam1", "lam2", "parts_dim0")
+    assert ds.parts.dims == ("lam1", "lam2", "parts_dim0")  # no labels given: default names
     assert ds.rho.shape == (6, 5, 2, 2)
     np.testing.assert_array_equal(ds.lam1.values, GRID.axes["lam1"])
     assert int(ds.attrs["n_failed"]) == 0 and not ds.failed.any()
@@ -178,7 +193,7 @@ def test_sigkill_mid_sweep_then_resume_gives_identical_results(tmp_path, referen
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if len(list((store / "chunks").glob("c*.npz"))) >= 2 if store.exists() else False:
+            if len(_done_chunks(store)) >= 2:
                 break
             if proc.poll() is not None:
                 pytest.fail(f"worker ended early: {proc.communicate()[1].decode()[-2000:]}")
@@ -191,8 +206,10 @@ def test_sigkill_mid_sweep_then_resume_gives_identical_results(tmp_path, referen
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    saved = {p.name: p.stat().st_mtime_ns for p in (store / "chunks").glob("c*.npz")}
-    assert 2 <= len(saved) < 5, "the kill must land mid-way (5 chunks in all)"
+    saved_idx = _done_chunks(store)
+    assert 2 <= len(saved_idx) < 5, "the kill must land mid-way (5 chunks in all)"
+    saved = _chunk_files(store, saved_idx)
+    assert len(saved) > 5 * len(saved_idx)  # every output array has a file per chunk
 
     written = []
     orig = sw.ChunkStore.write_chunk
@@ -200,11 +217,11 @@ def test_sigkill_mid_sweep_then_resume_gives_identical_results(tmp_path, referen
                         lambda self, k, a: written.append(k) or orig(self, k, a))
     monkeypatch.setenv("SLOW", "0")
     ds = sw.sweep(mod.model, mod.GRID, chunk_size=7, store=store, name="sq")
-    saved_idx = {int(n[1:7]) for n in saved}
     assert sorted(written) == sorted(set(range(5)) - saved_idx)  # nothing recomputed
-    assert ds.attrs["n_computed_chunks"] == 5 - len(saved)
-    for name, mtime in saved.items():  # saved chunks untouched
-        assert (store / "chunks" / name).stat().st_mtime_ns == mtime
+    assert ds.attrs["n_computed_chunks"] == 5 - len(saved_idx)
+    assert _chunk_files(store, saved_idx) == saved  # saved chunks untouched
+    assert not [f for f in store.rglob("*") if f.name.endswith(".partial")
+                or f.name.startswith(".tmp-")]  # nothing the killed writer left behind
     for v in reference.data_vars:  # bit-for-bit the uninterrupted run
         np.testing.assert_array_equal(ds[v].values, reference[v].values)
     # A third call computes nothing and reads the same numbers back.
@@ -216,52 +233,167 @@ def test_sigkill_mid_sweep_then_resume_gives_identical_results(tmp_path, referen
 def test_corrupted_and_mismatched_checkpoints_are_detected(tmp_path, reference):
     store = tmp_path / "store"
     sw.sweep(MODEL, GRID, chunk_size=7, store=store, name="sq")
-    chunk = sorted((store / "chunks").glob("c000002-*.npz"))[0]
+    chunk = store / "total" / "2"  # zarr chunk 2 of the output "total" = sweep chunk 2
     data = bytearray(chunk.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped bit in the middle of the file
     chunk.write_bytes(bytes(data))
-    with pytest.raises(sw.CheckpointError, match="c000002.*corrupted chunk"):
+    with pytest.raises(sw.CheckpointError, match="chunk 2 is corrupted") as e:
         sw.sweep(MODEL, GRID, chunk_size=7, store=store, name="sq")
+    assert "on_corrupt='recompute'" in str(e.value) and e.value.fix == "on_corrupt"
     ds = sw.sweep(MODEL, GRID, chunk_size=7, store=store, name="sq", on_corrupt="recompute")
     assert ds.attrs["n_computed_chunks"] == 1
     np.testing.assert_array_equal(ds.total.values, reference.total.values)
 
     # Truncated file (e.g. a disk filled up before the data hit it): also caught.
-    chunk = sorted((store / "chunks").glob("c000001-*.npz"))[0]
-    chunk.write_bytes(chunk.read_bytes()[:100])
-    with pytest.raises(sw.CheckpointError, match="corrupted chunk"):
+    chunk = store / "rho" / "1.0.0"
+    chunk.write_bytes(chunk.read_bytes()[:20])
+    with pytest.raises(sw.CheckpointError, match="chunk 1 is corrupted"):
         sw.sweep(MODEL, GRID, chunk_size=7, store=store, name="sq")
-    chunk.unlink()
+    sw.sweep(MODEL, GRID, chunk_size=7, store=store, name="sq", on_corrupt="recompute")
 
-    # A different sweep (grid, chunk size, function, quantities) must not reuse the store.
+    # A different sweep (grid, chunk size, function, quantities) must not reuse the store,
+    # and must leave every file as it was.
+    before = {str(f): f.stat().st_mtime_ns for f in store.rglob("*") if f.is_file()}
     other = sw.Grid.cartesian(lam1=np.linspace(0.1, 0.6, 6), lam2=np.linspace(0.05, 0.3, 5))
-    with pytest.raises(sw.CheckpointError, match=r"different sweep \(differs in: grid\)"):
+    with pytest.raises(sw.CheckpointError, match=r"different sweep \(grid.values_sha256: "
+                       r"store has .*, this sweep") as e:
         sw.sweep(MODEL, other, chunk_size=7, store=store, name="sq")
-    with pytest.raises(sw.CheckpointError, match="chunk_size"):
+    assert "pass overwrite=True" in str(e.value) and e.value.fix == "overwrite"
+    with pytest.raises(sw.CheckpointError, match="chunk_size: store has 7, this sweep 8"):
         sw.sweep(MODEL, GRID, chunk_size=8, store=store, name="sq")
-    with pytest.raises(sw.CheckpointError, match="function"):
+    with pytest.raises(sw.CheckpointError, match='function: store has "sq", this sweep "other"'):
         sw.sweep(MODEL, GRID, chunk_size=7, store=store, name="other")
     with pytest.raises(sw.CheckpointError, match="outputs"):
         sw.sweep(MODEL, GRID, chunk_size=7, store=store, name="sq", quantities=["total"])
+    assert {str(f): f.stat().st_mtime_ns for f in store.rglob("*") if f.is_file()} == before
     # overwrite=True starts afresh.
     ds = sw.sweep(MODEL, GRID, chunk_size=8, store=store, name="sq", overwrite=True)
     np.testing.assert_allclose(ds.total, reference.total, rtol=1e-13)
 
-    # A hand-edited manifest and a foreign directory are refused.
-    manifest = store / "manifest.json"
-    body = json.loads(manifest.read_text())
-    body["spec"]["chunk_size"] = 7
-    manifest.write_text(json.dumps(body))
-    with pytest.raises(sw.CheckpointError, match="corrupted manifest"):
+    # Hand-edited attributes and a foreign directory are refused.
+    attrs = store / ".zattrs"
+    body = json.loads(attrs.read_text())
+    body["jaxqep"]["spec"]["chunk_size"] = 7
+    attrs.write_text(json.dumps(body))
+    with pytest.raises(sw.CheckpointError, match="corrupted attributes"):
         sw.sweep(MODEL, GRID, chunk_size=8, store=store, name="sq")
-    manifest.write_text("{not json")
-    with pytest.raises(sw.CheckpointError, match="unreadable or corrupted manifest"):
+    attrs.write_text("{not json")
+    with pytest.raises(sw.CheckpointError, match="not a jaxqep sweep store"):
         sw.sweep(MODEL, GRID, chunk_size=8, store=store, name="sq")
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("x")
     with pytest.raises(sw.CheckpointError, match="not empty"):
         sw.sweep(MODEL, GRID, chunk_size=8, store=foreign, name="sq")
+    assert (foreign / "thesis.tex").read_text() == "x"
+
+
+READ_WITH_XARRAY_ALONE = """
+import sys
+import numpy as np
+import xarray as xr
+ds = xr.open_zarr(sys.argv[1])
+assert ds.total.encoding["chunks"] == (7,), ds.total.encoding   # chunked along the sweep
+assert ds.rho.encoding["chunks"] == (7, 2, 2)
+grid = ds.set_index(point=["lam1", "lam2"]).unstack("point").transpose("lam1", "lam2", ...)
+np.savez(sys.argv[2], total=grid.total.values, rho=grid.rho.values, parts=grid.parts.values,
+         lam1=grid.lam1.values, failed=grid.failed.values, reason=grid.reason.values,
+         labels=ds.reservoir.values, parts_dims=np.array(ds.parts.dims))
+assert not any(m.startswith("jaxqep") for m in sys.modules), "jaxqep was imported"
+"""
+
+
+def test_store_is_read_by_xarray_alone_with_the_same_numbers(tmp_path, reference):
+    store = tmp_path / "store"
+    ds = sw.sweep(MODEL, GRID, chunk_size=7, store=store, name="sq",
+                  dims={"parts": ["reservoir"]}, coords={"reservoir": ["1", "2", "3"]})
+    assert ds.parts.dims == ("lam1", "lam2", "reservoir")
+    assert ds.reservoir.values.tolist() == ["1", "2", "3"]
+    script = tmp_path / "read.py"
+    script.write_text(READ_WITH_XARRAY_ALONE)
+    out = tmp_path / "read.npz"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = subprocess.run([sys.executable, str(script), str(store), str(out)], env=env,
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = np.load(out)
+    # The grid's axes are sorted here, so xarray's unstack gives the sweep's order.
+    np.testing.assert_array_equal(got["lam1"], GRID.axes["lam1"])
+    for v in ("total", "rho", "parts", "failed"):
+        np.testing.assert_array_equal(got[v], reference[v].values)
+    assert got["labels"].tolist() == ["1", "2", "3"]
+    assert got["parts_dims"].tolist() == ["point", "reservoir"]
+    # jaxqep's own reader gives the labelled grid back, identical to what sweep returned.
+    back = sw.open_results(store)
+    for v in ds.data_vars:
+        np.testing.assert_array_equal(back[v].values, ds[v].values)
+        assert back[v].dims == ds[v].dims
+    assert back.attrs["n_failed"] == 0
+
+
+def test_zip_grids_failed_reasons_and_unfinished_stores(tmp_path):
+    """A zipped grid keeps its order; reasons are a variable; an unfinished store says so."""
+    grid = sw.Grid.zip(lam1=[0.5, 0.2, 0.4], lam2=[0.1, 0.3, 0.2])
+    model = lambda lam1, lam2: {"y": jnp.where(lam1 > 0.3, lam1 * lam2, jnp.nan)}
+    store = tmp_path / "z"
+    ds = sw.sweep(model, grid, chunk_size=2, store=store)
+    import xarray as xr
+
+    raw = xr.open_zarr(store)
+    np.testing.assert_array_equal(raw.lam1.values, [0.5, 0.2, 0.4])
+    np.testing.assert_array_equal(raw.failed.values, [False, True, False])
+    assert raw.reason.values.tolist() == ["", "non-finite result in 'y'", ""]
+    np.testing.assert_allclose(raw.y.values, [0.05, np.nan, 0.08])
+    np.testing.assert_array_equal(sw.open_results(store).y.values, ds.y.values)
+    # Forget chunk 1 as if the run had been killed before it: reading refuses, unless asked.
+    import zarr
+
+    zarr.open_group(str(store), mode="r+")["chunk_sha256"][1] = ""
+    with pytest.raises(sw.CheckpointError, match="unfinished sweep \\(1 of 2 chunks done\\)"):
+        sw.open_results(store)
+    part = sw.open_results(store, allow_incomplete=True)
+    assert part.failed.values.tolist() == [False, True, True]
+    assert part.reason.values[2] == "not computed (unfinished sweep)"
+    with pytest.raises(sw.CheckpointError, match="no jaxqep sweep store"):
+        sw.open_results(tmp_path)
+
+
+def test_output_labels_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="dims: unknown output 'nope'"):
+        sw.sweep(MODEL, GRID, dims={"nope": ["x"]})
+    with pytest.raises(ValueError, match="dims.parts: expected 1 dimension name"):
+        sw.sweep(MODEL, GRID, dims={"parts": ["a", "b"]})
+    with pytest.raises(ValueError, match="dims.parts: dimension name 'lam1' is already"):
+        sw.sweep(MODEL, GRID, dims={"parts": ["lam1"]})
+    with pytest.raises(ValueError, match="dims.rho: dimension .k. has length 2 here and 3"):
+        sw.sweep(MODEL, GRID, dims={"parts": ["k"], "rho": ["k", "k2"]})
+    with pytest.raises(ValueError, match="coords.reservoir: expected 3 labels"):
+        sw.sweep(MODEL, GRID, dims={"parts": ["reservoir"]}, coords={"reservoir": ["A", "B"]})
+    with pytest.raises(ValueError, match="coords.site: not a dimension"):
+        sw.sweep(MODEL, GRID, coords={"site": [1, 2, 3]})
+
+
+def test_atomic_writes_have_plain_permissions_and_stale_temporaries_go(tmp_path):
+    from jaxqep.sweep._store import _atomic_write, remove_stale_temporaries
+
+    old = os.umask(0o022)
+    try:
+        _atomic_write(tmp_path / "results.csv", b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "results.csv").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+    # A temporary file of a writer that died (pid gone) is removed; a live one is kept.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    host = socket.gethostname()
+    stale = tmp_path / f".tmp-summary.json-{host}-{dead}-abc123"
+    live = tmp_path / f".tmp-summary.json-{host}-{os.getpid()}-def456"
+    partial = tmp_path / "total" / "3.0123abcd.partial"
+    partial.parent.mkdir()
+    for f in (stale, live, partial):
+        f.write_bytes(b"half")
+    assert sorted(remove_stale_temporaries(tmp_path)) == sorted([stale, partial])
+    assert live.exists()
 
 
 # -- devices and processes ----------------------------------------------------------------
@@ -354,4 +486,4 @@ def test_two_processes_on_loopback_match_single_process(tmp_path, reference):
     for o in outs:  # each returns the full result, bit-identical to one process
         np.testing.assert_array_equal(o["total"], reference.total.values)
         np.testing.assert_array_equal(o["rho"], reference.rho.values)
-    assert len(list((store / "chunks").glob("c*.npz"))) == 5
+    assert _done_chunks(store) == set(range(5))

@@ -1,6 +1,7 @@
 """Gaussian bosonic networks (seed 000): NESS covariance, Wigner entropy production,
 currents, self-consistent reservoirs and transient dynamics."""
 
+from ._api import entropy_production as entropy_production
 from ._builders import (
     chain_baths as chain_baths,
     chain_closed_form as chain_closed_form,
@@ -17,9 +18,10 @@ from ._model import GaussianNetwork as GaussianNetwork, bose_einstein as bose_ei
 from ._ness import ness_covariance as ness_covariance, stability_matrix as stability_matrix
 from ._observables import (
     EntropyProduction as EntropyProduction,
+    GaussianEntropyProduction as GaussianEntropyProduction,
+    GaussianSteadyState as GaussianSteadyState,
     energy_currents as energy_currents,
     entropy_flux as entropy_flux,
-    entropy_production as entropy_production,
     entropy_production_rates as entropy_production_rates,
     pi_from_currents as pi_from_currents,
     wigner_covariance as wigner_covariance,

@@ -10,9 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
 
+from .._problem import AbstractProblem
 from .._validate import check
 
-__all__ = ["GaussianNetwork", "bose_einstein", "validate_inputs"]
+__all__ = ["GaussianNetwork", "bose_einstein", "validate_inputs", "detect_structure"]
 
 # Relative tolerance of the Hermiticity check on H (round-off of user-built matrices).
 _HERM_RTOL = 1e-10
@@ -110,56 +111,130 @@ def validate_inputs(
     return H, gammas, occupations, sc_rates
 
 
-class GaussianNetwork(eqx.Module):
+def _concrete(x) -> np.ndarray | None:
+    if x is None or isinstance(x, (str, bytes)):
+        return None
+    if isinstance(x, jax.core.Tracer):  # pyright: ignore[reportAttributeAccessIssue]
+        return None
+    try:
+        return np.asarray(x)
+    except Exception:  # pragma: no cover - exotic array types
+        return None
+
+
+def detect_structure(H, gammas, sc_rates) -> str:
+    """Static structure of a network, read once from concrete input.
+
+    ``"tridiagonal_chain"``: self-consistent reservoirs on a chain whose NESS is exactly
+    tridiagonal (``H`` tridiagonal with a uniform diagonal and a uniform hopping modulus,
+    physical baths on the two end sites only, every site damped where the rates are
+    concrete); ``"general"``: any other concrete network; ``"unknown"``: ``H`` or the
+    rates were traced at construction (then the structure is tested at run time).
+    """
+    h, g = _concrete(H), _concrete(gammas)
+    if h is None or g is None:
+        return "unknown"
+    return _chain_or_general(h, g, _concrete(sc_rates), sc_rates is not None)
+
+
+def _chain_or_general(h, g, s, has_sc: bool) -> str:
+    L = h.shape[0]
+    if not has_sc or L < 2:
+        return "general"
+    off = np.abs(np.triu(h, 2)).max() if L > 2 else 0.0
+    diag = np.real(np.diagonal(h))
+    hop = np.abs(np.diagonal(h, 1))
+    scale = max(float(np.abs(h).max()), 1e-300)
+    uniform = (
+        off == 0
+        and np.ptp(diag) <= 1e-12 * scale
+        and np.ptp(hop) <= 1e-12 * scale
+        and np.all(hop > 0)
+    )
+    ends_only = np.all(g[1:-1] == 0) if L > 2 else True
+    damped = True if s is None else bool(np.all(np.broadcast_to(s, (L,)) + g > 0))
+    return "tridiagonal_chain" if (uniform and ends_only and damped) else "general"
+
+
+class GaussianNetwork(AbstractProblem):
     """A network of L bosonic modes, ``H = Σ_kl H_kl a_k† a_l``, with local baths.
 
     Each mode ``k`` may couple to a physical bath of rate ``γ_k`` and occupation ``n_k``
     (dissipator (4) of seed 000) and to a self-consistent reservoir of rate ``Γ_k``
     whose occupation is fixed at the NESS by zero net energy exchange (``ñ_k = C_kk``).
 
-    Attributes:
-        hamiltonian: Hermitian ``(L, L)`` matrix (any connectivity, complex allowed).
+    Validated at construction: shapes and dtypes raise ``ValueError``/``TypeError``;
+    values (Hermiticity, signs, finiteness) raise ``ValueError`` eagerly and the same
+    message under ``jit``/``vmap``. The array fields are the pytree leaves (``vmap`` over
+    them, differentiate with respect to them). Static structure is read once from
+    concrete input (``structure``, see :func:`detect_structure`; ``real_h``), so that
+    :class:`jaxqep.solvers.Auto` chooses statically: a ``vmap`` over the probe rates of
+    one chain (built inside the vmapped function from a concrete ``H``) runs the O(L²)
+    :class:`jaxqep.solvers.Tridiagonal` route only.
+
+    Args:
+        H: Hermitian ``(L, L)`` matrix (any connectivity, complex allowed).
         gammas: ``(L,)`` physical bath rates ``γ_k >= 0`` (0: no bath on that site).
         occupations: ``(L,)`` bath occupations ``n_k >= 0``.
-        sc_rates: ``(L,)`` self-consistent rates ``Γ_k >= 0``, or ``None``.
+        sc_rates: ``(L,)`` or scalar self-consistent rates ``Γ_k >= 0``, or ``None``.
 
-    Shapes are checked at construction (``ValueError``/``TypeError``); values
-    (Hermiticity, signs) are checked inside jit by ``eqx.error_if`` in ``validated()``,
-    which :func:`jaxqep.gaussian.entropy_production` and friends call.
+    Attributes:
+        hamiltonian: the Hermitian part of ``H`` (complex).
+        gammas: ``(L,)`` physical bath rates.
+        occupations: ``(L,)`` bath occupations.
+        sc_rates: ``(L,)`` self-consistent rates or ``None``.
+        structure: ``"tridiagonal_chain"``, ``"general"`` or ``"unknown"`` (static).
+        real_h: ``H`` was concrete and real at construction (static).
+
+    Raises:
+        ValueError: shapes, non-Hermitian ``H``, negative or non-finite rates or
+            occupations.
+        TypeError: non-numeric ``H``, complex rates or occupations.
 
     Example:
-        >>> import jax.numpy as jnp
-        >>> from jaxqep.gaussian import GaussianNetwork, chain_hamiltonian
-        >>> net = GaussianNetwork(chain_hamiltonian(3, 1.0, 0.1), jnp.array([1., 0, 1]),
-        ...                       jnp.array([1., 0, 2]))
-        >>> net.size
-        3
+        >>> import jax.numpy as jnp, jaxqep
+        >>> from jaxqep.gaussian import chain_hamiltonian
+        >>> net = jaxqep.GaussianNetwork(chain_hamiltonian(3, 1.0, 0.1),
+        ...                              jnp.array([1., 0, 1]), jnp.array([1., 0, 2]))
+        >>> net.size, net.structure
+        (3, 'general')
+        >>> round(float(jaxqep.entropy_production(net).total), 10) > 0
+        True
     """
 
     hamiltonian: Array
     gammas: Array
     occupations: Array
     sc_rates: Array | None = None
+    structure: str = eqx.field(static=True, default="unknown")
+    real_h: bool = eqx.field(static=True, default=False)
 
-    def __check_init__(self):
-        # Static checks only; value checks need to stay inside the traced computation.
-        if isinstance(self.hamiltonian, jax.ShapeDtypeStruct):
-            return
-        h = jnp.shape(self.hamiltonian)
-        if len(h) != 2 or h[0] != h[1]:
-            raise ValueError(f"hamiltonian: expected a square (L, L) matrix, got shape {h}")
-        L = h[0]
-        for name in ("gammas", "occupations"):
-            s = jnp.shape(getattr(self, name))
-            if s != (L,):
-                raise ValueError(f"{name}: expected shape ({L},) to match H, got {s}")
-        if self.sc_rates is not None and jnp.shape(self.sc_rates) not in ((L,), ()):
-            raise ValueError(
-                f"sc_rates: expected shape ({L},) or a scalar, got {jnp.shape(self.sc_rates)}"
-            )
+    def __init__(self, H, gammas, occupations, sc_rates=None):
+        # Structure from the raw input: inside a jit trace every operation on a concrete
+        # array is staged (a tracer), so it must be read before validation.
+        raw = (H, gammas, sc_rates)
+        H, gammas, occupations, sc_rates = validate_inputs(H, gammas, occupations, sc_rates)
+        self.hamiltonian = H
+        self.gammas = gammas
+        self.occupations = occupations
+        self.sc_rates = sc_rates
+        h = _concrete(raw[0])
+        if h is not None and h.shape == tuple(H.shape) and np.issubdtype(h.dtype, np.number):
+            h = 0.5 * (h + np.conj(h.T))
+            self.structure = detect_structure(h, raw[1], raw[2])
+            self.real_h = bool(np.all(np.imag(h) == 0))
+        else:
+            self.structure = "unknown"
+            self.real_h = False
+
+    @property
+    def H(self) -> Array:
+        """The Hamiltonian matrix (``hamiltonian``)."""
+        return self.hamiltonian
 
     @property
     def size(self) -> int:
+        """Number of modes ``L``."""
         return jnp.shape(self.hamiltonian)[0]
 
     @classmethod
@@ -170,5 +245,21 @@ class GaussianNetwork(eqx.Module):
         return cls(hamiltonian, gammas, bose_einstein(omegas, temperatures), sc_rates)
 
     def validated(self):
-        """``(H, gammas, occupations, sc_rates)`` after all checks (see validate_inputs)."""
-        return validate_inputs(self.hamiltonian, self.gammas, self.occupations, self.sc_rates)
+        """``(H, gammas, occupations, sc_rates)`` (validated at construction)."""
+        return self.hamiltonian, self.gammas, self.occupations, self.sc_rates
+
+    def default_solver(self):
+        """The statically chosen solver (see :class:`jaxqep.solvers.Auto`)."""
+        from ..solvers._gaussian_direct import DirectLyapunov
+        from ..solvers._gaussian_krylov import KRYLOV_MIN_SIZE, EighKrylov
+        from ..solvers._gaussian_tridiagonal import Tridiagonal
+
+        if self.sc_rates is None:
+            return DirectLyapunov()
+        if self.structure == "tridiagonal_chain":
+            return Tridiagonal()
+        if self.structure == "unknown":
+            return Tridiagonal(fallback=True)
+        if self.size >= KRYLOV_MIN_SIZE:
+            return EighKrylov()
+        return DirectLyapunov()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -10,10 +10,16 @@ from jaxtyping import Array, ArrayLike
 
 from .._solution import RESULTS
 from .._validate import check
-from ._lyapunov import Method, lyapunov_operator, solve_lyapunov
-from ._model import validate_inputs
+from ._lyapunov import (
+    RESIDUAL_TOL,
+    Method,
+    condition_estimate,
+    implicit_solve,
+    relative_residual,
+)
+from ._model import GaussianNetwork
 
-__all__ = ["ness_covariance", "stability_matrix"]
+__all__ = ["ness_covariance", "stability_matrix", "solve_ness"]
 
 
 def stability_matrix(H: Array, gammas: Array, sc_rates: Array | None = None) -> Array:
@@ -61,28 +67,60 @@ def _reaches_physical_bath(H: Array, gammas: Array, sc_rates: Array) -> Array:
     return jnp.all((has_bath[labels] > 0) | (sc_rates <= 0))
 
 
-def _ness(H, gammas, occupations, sc_rates, method):
+_NO_NESS = (
+    "no unique NESS: some mode or subspace of H is not damped (the stability matrix "
+    "i Hᵀ - (gammas + sc_rates)/2 has an eigenvalue with Re >= 0, or a group of sites "
+    "with self-consistent reservoirs is not connected to any site with gammas > 0)"
+)
+
+
+def _with_steps(route: Callable) -> Callable:
+    """Normalise a route to ``(X, (ok, steps))``."""
+
+    def wrapped(A, g, B):
+        out = route(A, g, B)
+        if isinstance(out[1], tuple):
+            return out
+        return out[0], (out[1], jnp.zeros((), jnp.int32))
+
+    return wrapped
+
+
+def solve_ness(
+    net,
+    route: Callable,
+    transpose_route: Callable | None = None,
+    *,
+    name: str = "NESS",
+    failure=RESULTS.not_converged,
+    hint: str = "",
+):
+    """The NESS covariance of a :class:`~jaxqep.GaussianNetwork` by ``route``.
+
+    ``route(A, Γ, B)`` returns ``(X, ok)`` or ``(X, (ok, steps))``; derivatives are
+    implicit (:func:`~jaxqep.gaussian._lyapunov.implicit_solve`). A network without NESS
+    raises (``RESULTS.no_ness``); a solution whose normwise backward error exceeds
+    :data:`~jaxqep.gaussian._lyapunov.RESIDUAL_TOL` raises with ``failure`` (never
+    returned as a number). Returns ``(C, residual, condition, steps)``.
+    """
+    H, gammas, occupations, sc_rates = net.validated()
     A = stability_matrix(H, gammas, sc_rates)
     B = -jnp.diag(gammas * occupations).astype(A.dtype)
-    C, ok, cond = cast(
-        tuple[Array, Array, Array],
-        solve_lyapunov(A, B, sc_rates, method, with_condition=True),
-    )
+    tr = None if transpose_route is None else _with_steps(transpose_route)
+    X, (ok, steps) = implicit_solve(_with_steps(route), A, sc_rates, B, tr)
     if sc_rates is not None:
         ok = ok & _reaches_physical_bath(jax.lax.stop_gradient(H), gammas, sc_rates)
-    C = 0.5 * (C + jnp.conj(C.T))
+    C = 0.5 * (X + jnp.conj(X.T))
+    C = check(C, ~ok, _NO_NESS, RESULTS.no_ness)
+    residual = jax.lax.stop_gradient(relative_residual(A, sc_rates, C, B))
     C = check(
         C,
-        ~ok,
-        "no unique NESS: some mode or subspace of H is not damped (the stability matrix "
-        "i Hᵀ - (gammas + sc_rates)/2 has an eigenvalue with Re >= 0, or a group of sites "
-        "with self-consistent reservoirs is not connected to any site with gammas > 0)",
-        RESULTS.no_ness,
+        ok & ~(residual <= RESIDUAL_TOL),
+        f"{name}: the NESS covariance does not solve its equation to rounding level "
+        f"(normwise backward error above {RESIDUAL_TOL:g}){hint}",
+        failure,
     )
-    res = lyapunov_operator(A, sc_rates, C) - B
-    scale = jnp.linalg.norm(B) + 2 * jnp.linalg.norm(A) * jnp.linalg.norm(C)
-    residual = jnp.linalg.norm(res) / jnp.where(scale > 0, scale, 1.0)
-    return C, jax.lax.stop_gradient(residual), cond
+    return C, residual, condition_estimate(A, sc_rates, C, B), steps
 
 
 def ness_covariance(
@@ -119,5 +157,37 @@ def ness_covariance(
         >>> round(float(C[0, 0].real), 12)
         1.0
     """
-    H, gammas, occupations, sc_rates = validate_inputs(H, gammas, occupations, sc_rates)
-    return _ness(H, gammas, occupations, sc_rates, method)[0]
+    from .._entry import call
+    from ._api import network_solver
+
+    net = GaussianNetwork(H, gammas, occupations, sc_rates)
+    return call(_covariance, net, network_solver(method))
+
+
+def _covariance(net, solver):
+    from .._dispatch import implementation
+    from ..solvers._auto import Auto
+
+    if isinstance(solver, Auto):
+        solver = solver.select(net)
+    return implementation("steady_state", net, solver)(net, solver).covariance
+
+
+class _Validated:
+    """Already-validated arrays in the shape of a network (for internal callers)."""
+
+    def __init__(self, H, gammas, occupations, sc_rates):
+        self._args = (H, gammas, occupations, sc_rates)
+
+    def validated(self):
+        return self._args
+
+
+def _ness(H, gammas, occupations, sc_rates, method: Method = "auto"):
+    """``(C, residual, condition)`` of validated arrays by a 0.1 ``method`` string."""
+    from ._lyapunov import resolve_method
+
+    C, residual, condition, _ = solve_ness(
+        _Validated(H, gammas, occupations, sc_rates), resolve_method(method)
+    )
+    return C, residual, condition

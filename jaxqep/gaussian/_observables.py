@@ -14,13 +14,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
-from ._lyapunov import Method
-from ._model import validate_inputs
-from ._ness import _ness
+from .._solution import RESULTS, Stats, make_stats
 
 __all__ = [
+    "GaussianEntropyProduction",
     "EntropyProduction",
-    "entropy_production",
+    "GaussianSteadyState",
+    "entropy_production_of",
     "entropy_production_rates",
     "entropy_flux",
     "energy_currents",
@@ -167,7 +167,34 @@ def pi_from_currents(currents: ArrayLike, gammas: ArrayLike, occupations: ArrayL
     return 0.5 * jnp.sum(j * (f[:, None] - f[None, :]))
 
 
-class EntropyProduction(eqx.Module):
+class GaussianSteadyState(eqx.Module):
+    """The NESS of a Gaussian network (:func:`jaxqep.steady_state` of a
+    :class:`~jaxqep.GaussianNetwork`).
+
+    Attributes:
+        covariance: ``(L, L)`` NESS covariance ``C_ij = <a_i† a_j>``.
+        result: a :class:`jaxqep.RESULTS` item.
+        stats: :class:`jaxqep.Stats`: ``residual`` (normwise backward error of the NESS
+            equation), ``condition`` (``‖𝓛‖ ‖C‖/‖B‖``, the same estimate for every
+            method), ``iterations`` (Krylov steps, 0 for direct routes).
+    """
+
+    covariance: Array
+    result: RESULTS
+    stats: Stats
+
+    @property
+    def residual(self) -> Array:
+        """``stats.residual``."""
+        return self.stats.residual
+
+    @property
+    def condition(self) -> Array:
+        """``stats.condition``."""
+        return self.stats.condition
+
+
+class GaussianEntropyProduction(eqx.Module):
     """NESS of a Gaussian network and its Wigner entropy production, channel by channel.
 
     Attributes:
@@ -185,11 +212,16 @@ class EntropyProduction(eqx.Module):
         flux_total: ``Σ_k phi``; equals ``total`` at the NESS (dS/dt = 0).
         pi_ness: Π from the currents, eq. (26); equals ``total``.
         wigner_entropy: Wigner entropy (12) of the NESS.
-        residual: relative residual of the NESS equation (diagnostic, no gradient).
-        condition: condition estimate of the Lyapunov operator (see
-            :func:`solve_lyapunov`); it grows like 1/(smallest damping rate) for nearly
-            undamped modes, and the covariance's relative error is about
-            ``condition · eps``.
+        residual: normwise backward error ``‖𝓛(C) - B‖/(‖B‖ + ‖𝓛‖‖C‖)`` of the NESS
+            equation (diagnostic, no gradient); every route guarantees it is at rounding
+            level (below 1e-11) or raises.
+        condition: ``‖𝓛‖ ‖C‖_F / ‖B‖_F`` (``‖𝓛‖ <= 2‖A‖_F + max Γ``), a lower bound of
+            the condition number of the NESS equation, computed from the returned
+            covariance and so the same for every method; it grows like 1/(smallest
+            damping rate) for nearly undamped modes, and the covariance's relative error
+            is about ``condition · eps``.
+        iterations: Krylov steps of an iterative route (0 for direct routes).
+        result: a :class:`jaxqep.RESULTS` item.
     """
 
     covariance: Array
@@ -206,46 +238,22 @@ class EntropyProduction(eqx.Module):
     wigner_entropy: Array
     residual: Array
     condition: Array
+    iterations: Array = eqx.field(default_factory=lambda: jnp.zeros((), jnp.int32))
+    result: RESULTS = eqx.field(default_factory=lambda: RESULTS.successful)
+
+    @property
+    def stats(self) -> Stats:
+        """:class:`jaxqep.Stats` (``residual``, ``condition``, ``iterations``)."""
+        return make_stats(self.residual, self.condition, self.iterations)
 
 
-def entropy_production(
-    H: ArrayLike,
-    gammas: ArrayLike,
-    occupations: ArrayLike,
-    sc_rates: ArrayLike | None = None,
-    *,
-    method: Method = "auto",
-) -> EntropyProduction:
-    """NESS, Wigner entropy production, fluxes and currents of a linear bosonic network.
+# The 0.1 name.
+EntropyProduction = GaussianEntropyProduction
 
-    The model is the local master equation (3)-(4) of seed 000 for
-    ``H = Σ H_kl a_k† a_l`` with a thermal bath ``(γ_k, n_k)`` on each site (``γ_k = 0``:
-    none), plus optional self-consistent reservoirs of rates ``Γ_k`` whose occupations
-    are fixed by zero net energy exchange (Sec. IV).  Cost O(L³); works under ``jit``,
-    ``vmap`` and ``grad`` in all array arguments (implicit derivatives of the NESS).
 
-    Args:
-        H: Hermitian ``(L, L)`` matrix (complex allowed, any connectivity).
-        gammas: ``(L,)`` bath rates ``>= 0``.
-        occupations: ``(L,)`` bath occupations ``>= 0`` (see :func:`bose_einstein`).
-        sc_rates: optional ``(L,)`` or scalar self-consistent rates ``>= 0``.
-        method: Lyapunov solver, ``"auto"`` | ``"sign"`` | ``"eig"``.
-
-    Returns:
-        An :class:`EntropyProduction`.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> from jaxqep.gaussian import chain_hamiltonian, entropy_production
-        >>> L = 4
-        >>> g = jnp.zeros(L).at[0].set(1e-2).at[-1].set(1e-2)
-        >>> n = jnp.zeros(L).at[0].set(1.0).at[-1].set(2.0)
-        >>> r = entropy_production(chain_hamiltonian(L, 1.0, 1e-2), g, n, sc_rates=1e-3)
-        >>> bool(jnp.allclose(r.pi_r + r.pi_sc_total, r.pi_ness, rtol=1e-8))
-        True
-    """
-    H, gammas, occupations, sc_rates = validate_inputs(H, gammas, occupations, sc_rates)
-    C, residual, condition = _ness(H, gammas, occupations, sc_rates, method)
+def entropy_production_of(net, C: Array, residual, condition, iterations):
+    """All observables of a network at its NESS covariance ``C``."""
+    H, gammas, occupations, sc_rates = net.validated()
     L = C.shape[0]
     c = jnp.real(jnp.diagonal(C))
     X = C + 0.5 * jnp.eye(L, dtype=C.dtype)
@@ -263,7 +271,7 @@ def entropy_production(
     pi_r = jnp.sum(pi)
     pi_sc_total = jnp.sum(pi_sc)
     logdet = 2.0 * jnp.sum(jnp.log(jnp.real(jnp.diagonal(chol))))
-    return EntropyProduction(
+    return GaussianEntropyProduction(
         covariance=C,
         pi=pi,
         phi=phi,
@@ -278,4 +286,5 @@ def entropy_production(
         wigner_entropy=logdet + L * (1.0 + jnp.log(jnp.pi)),
         residual=residual,
         condition=condition,
+        iterations=jnp.asarray(iterations, jnp.int32),
     )

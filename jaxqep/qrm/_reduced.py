@@ -601,7 +601,11 @@ class ReducedEig(NamedTuple):
 def _reduced_eig(h, tau_a, tau_b, gamma_a, gamma_b, g, lam, dims) -> ReducedEig:
     p = _primal(h, tau_a, tau_b, gamma_a, gamma_b, g, lam, dims)
     return ReducedEig(
-        p.frame.u, p.states, p.acts, _residuals(p, gamma_a, gamma_b), _condition_of(p)
+        p.frame.u,
+        p.states,
+        p.acts,
+        _residuals(p, gamma_a, gamma_b),
+        _condition_of(p),
     )
 
 
@@ -729,7 +733,13 @@ def _reduced_eig_jvp(dims, primals, tangents):
 
     dact_a = dact(dc_a, p.couplings[1], dga, gamma_a, p.f_a, df_a)
     dact_b = dact(dc_b, p.couplings[2], dgb, gamma_b, p.f_b, df_b)
-    out = ReducedEig(fr.u, p.states, p.acts, _residuals(p, gamma_a, gamma_b), _condition_of(p))
+    out = ReducedEig(
+        fr.u,
+        p.states,
+        p.acts,
+        _residuals(p, gamma_a, gamma_b),
+        _condition_of(p),
+    )
     tangent = ReducedEig(
         jnp.zeros_like(fr.u),
         jnp.stack([drho_t, drho_a, drho_b]).astype(p.states.dtype),

@@ -9,8 +9,9 @@ in the eigenbasis of ``H``: one ``eigh``, O(d³), no ``d² x d²`` solve.
 
 Derivative rule. Differentiating ``ρ + i[K, ρ] = T`` (``K = H/Γ``) gives
 ``dρ = ρ_K(dT - i[dK, ρ])``: the tangent is the same closed-form map applied to a new
-right-hand side. We attach this with ``custom_jvp`` so that no derivative of ``eigh``
-is ever taken (JAX's would be NaN when ``H`` has a degenerate spectrum).
+right-hand side. It is attached as the JVP rule of an eigenbasis-multiplier primitive
+(:func:`jaxqep._hermitian.commutator_resolvent`) so that no derivative of ``eigh`` is
+ever taken, at any order (JAX's would be NaN when ``H`` has a degenerate spectrum).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
 from .. import _validate as val
+from .._hermitian import commutator_resolvent
 from ._results import EntropyProduction
 from ._spohn import spohn_parts
 
@@ -31,28 +33,14 @@ __all__ = [
 ]
 
 
-def _apply_resolvent(w: Array, u: Array, x: Array) -> Array:
-    """``(i[K, ·] + 1)^{-1}(X)`` given ``K = U diag(w) U^†``."""
-    uh = jnp.conj(u.T)
-    xe = uh @ x @ u
-    denom = 1.0 + 1j * (w[:, None] - w[None, :])
-    return u @ (xe / denom) @ uh
-
-
-@jax.custom_jvp
 def _resolvent_map(k: Array, t: Array) -> Array:
-    w, u = jnp.linalg.eigh(k)
-    return _apply_resolvent(w, u, t.astype(u.dtype))
+    """``(i[K, ·] + 1)^{-1}(T)``, differentiable to any order (finite at degenerate ``K``).
 
-
-@_resolvent_map.defjvp
-def _resolvent_map_jvp(primals, tangents):
-    k, t = primals
-    dk, dt = tangents
-    w, u = jnp.linalg.eigh(k)
-    rho = _apply_resolvent(w, u, t.astype(u.dtype))
-    rhs = dt.astype(u.dtype) - 1j * (dk @ rho - rho @ dk)
-    return rho, _apply_resolvent(w, u, rhs)
+    The eigenbasis multiplier of :func:`jaxqep._hermitian.commutator_resolvent` carries
+    the rule ``dρ = ρ_K(dT - i[dK, ρ])``, itself expressed by the same map, so
+    ``jax.hessian`` and higher derivatives never differentiate ``eigh``.
+    """
+    return commutator_resolvent(k, t)
 
 
 def reset_steady_state(h: ArrayLike, t: ArrayLike, rate: ArrayLike) -> Array:

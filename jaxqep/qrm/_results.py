@@ -32,6 +32,10 @@ class EntropyProduction(eqx.Module):
             which report ``iterations`` and their residual instead).
         iterations: iterations of an iterative solver (largest over its solves; ``0``
             for direct solves and closed forms).
+        condition_indicator: a free estimate of how the condition number scales (the
+            reduced route: ``(γ/(|gλ_j| spread H))²`` of its weaker part), used by the
+            entry points' ill-conditioning check instead of ``condition``, whose Hager
+            estimate would cost a batch ~40 % more; ``None`` elsewhere.
         result: a :class:`jaxqep.RESULTS` item (``successful`` unless the entry point ran
             with ``throw=False`` and a solve failed).
     """
@@ -44,6 +48,7 @@ class EntropyProduction(eqx.Module):
     residual: Array
     condition: Array | None = None
     iterations: Array = eqx.field(default_factory=lambda: np.zeros((), np.int32))
+    condition_indicator: Array | None = None
     result: RESULTS = eqx.field(default_factory=lambda: RESULTS.successful)
 
     @property

@@ -37,7 +37,6 @@ Spohn parts ``σ_{#,n} = Σ_{k+m=n} tr(C^#_k (λ_#^m ℓ^#_m - ℓ^+_m))``.
 from __future__ import annotations
 
 import functools
-import operator
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -50,7 +49,7 @@ from jaxtyping import Array, ArrayLike
 from .. import _validate as val
 from .._hermitian import hermitian_part, logm_h
 from .._superop import apply_reset_A, apply_reset_B, partial_trace
-from ._perturbation import _after, _validate_lambda, leading_order
+from ._perturbation import _CHECKS, COUP_TOL, POS_TOL, SPEC_TOL, _after, _validate_lambda
 from ._tripartite import validate_tripartite
 
 __all__ = [
@@ -125,7 +124,7 @@ class _Maps(NamedTuple):
     phi_sharp: Array  # the full map Φ on B(H_red), as a matrix on row-major vec
 
 
-def _maps(h: Array, red: _Reduction, previous: tuple[Array, ...]) -> _Maps:
+def _maps(h: Array, red: _Reduction, previous: tuple[Array, ...], full: bool = False) -> _Maps:
     n = red.n
     dtype = h.dtype
     hbar = hermitian_part(red.ptrace(red.embed(jnp.eye(n, dtype=dtype)) @ h))
@@ -137,6 +136,8 @@ def _maps(h: Array, red: _Reduction, previous: tuple[Array, ...]) -> _Maps:
     projs = jnp.einsum("aj,bj->jab", u, jnp.conj(u))
     k1p = jax.vmap(k1)(projs)
     phi = jnp.real(jnp.einsum("ak,jab,bk->kj", jnp.conj(u), k1p, u))
+    if not full:
+        return _Maps(hbar, e, u, phi, jnp.zeros((0, 0), dtype))
     # Φ(X) = T[H, S[H, E Diag X]] as an (n², n²) matrix (eq. 7.8 / 7.17).
     basis = jnp.eye(n * n, dtype=dtype).reshape(n * n, n, n)
     uh = jnp.conj(u.T)
@@ -161,30 +162,30 @@ def _series_states(h: Array, red: _Reduction, maps: _Maps, lu, order: int):
     def k_sr(y):  # T[H, S[H, y]]
         return red.ptrace(_comm(h, red.resolvent(_comm(h, y))))
 
-    rhos = []
-    resid = []
-    prev = None
-    for k in range(order + 1):
-        if k == 0:
-            r_k = jnp.zeros_like(h)
-            x_off = jnp.zeros((n, n), dtype=dtype)
-            rhs = border
-        else:
-            r_k = red.resolvent(1j * _comm(h, prev))
-            f = uh @ red.ptrace(_comm(h, r_k)) @ u
-            x_off = jnp.where(off, -f / jnp.where(off, gaps, 1.0), 0.0)
-            y = red.embed(u @ x_off @ uh) + r_k
-            rhs = -jnp.real(jnp.diagonal(uh @ k_sr(y) @ u))
+    def solve(r_k, x_off, rhs):
         dvec = jax.scipy.linalg.lu_solve(lu, rhs)
         x = u @ (x_off + jnp.diag(dvec.astype(dtype))) @ uh
         rho = hermitian_part(red.embed(x) + r_k)
         # Solvability of order k + 1 and of the diagonal of order k + 2 (both must vanish).
         s1 = uh @ red.ptrace(_comm(h, rho)) @ u
         s2 = jnp.diagonal(uh @ k_sr(rho) @ u)
-        resid.append(jnp.maximum(jnp.max(jnp.abs(s1)), jnp.max(jnp.abs(s2))))
-        rhos.append(rho)
-        prev = rho
-    return rhos, resid
+        return rho, jnp.maximum(jnp.max(jnp.abs(s1)), jnp.max(jnp.abs(s2)))
+
+    rho0, res0 = solve(jnp.zeros_like(h), jnp.zeros((n, n), dtype=dtype), border)
+
+    def step(prev, _):
+        r_k = red.resolvent(1j * _comm(h, prev))
+        f = uh @ red.ptrace(_comm(h, r_k)) @ u
+        x_off = jnp.where(off, -f / jnp.where(off, gaps, 1.0), 0.0)
+        y = red.embed(u @ x_off @ uh) + r_k
+        rhs = -jnp.real(jnp.diagonal(uh @ k_sr(y) @ u))
+        rho, res = solve(r_k, x_off, rhs)
+        return rho, (rho, res)
+
+    if order == 0:
+        return rho0[None], res0[None]
+    _, (rhos, resid) = jax.lax.scan(step, rho0, None, length=order)
+    return jnp.concatenate([rho0[None], rhos]), jnp.concatenate([res0[None], resid])
 
 
 def _log_coeffs(rhos: Array) -> Array:
@@ -361,13 +362,36 @@ def perturbative_expansion(
     lam = _validate_lambda(lam)
     if lam.ndim != 0:
         raise ValueError(f"lam: must be a scalar, got shape {lam.shape}")
-    lo = leading_order(h, tau_a, tau_b, gamma_a, gamma_b, dims)  # Spec, Coup, Pos checks
-    hyp = lo.hypotheses
-    amp = 1.0 / (jnp.min(hyp.spec_gap) * jnp.min(hyp.coup_gap))
-    ex = _expansion_core(h, tau_a, tau_b, gamma_a, gamma_b, lam, dims, order)
+    wmin = jnp.min(jnp.linalg.eigvalsh(jax.lax.stop_gradient(tau_a)))
+    wmin_b = jnp.min(jnp.linalg.eigvalsh(_after(jax.lax.stop_gradient(tau_b), wmin)))
+    msg = "hypothesis Pos fails (seed 004, before Thm. 7.2): {} is not positive definite"
+    tau_a = val.check(tau_a, ~(wmin > POS_TOL), msg.format("tau_A"))
+    tau_b = val.check(tau_b, ~(wmin_b > POS_TOL), msg.format("tau_B"))
+    ex, diag = _expansion_core(h, tau_a, tau_b, gamma_a, gamma_b, lam, dims, order)
+    rho = ex.rho
+    # The hypotheses of leading_order (same margins, same messages), then per order.
+    for k, hbar, spec_eq, coup, coup_eq, state in _CHECKS:
+        rho = val.check(
+            rho,
+            ~(diag[0, k] > SPEC_TOL),
+            f"hypothesis Spec({hbar}) fails (seed 004, {spec_eq}): {hbar} has a degenerate "
+            "spectrum, so first-order perturbation theory does not fix the zeroth-order state",
+        )
+        rho = val.check(
+            rho,
+            ~(diag[1, k] > COUP_TOL),
+            f"hypothesis {coup} fails (seed 004, {coup_eq}): the kernel of the map is not "
+            "one-dimensional, so the coupling H does not select a unique zeroth-order state",
+        )
+        rho = val.check(
+            rho,
+            ~(diag[2, k] > POS_TOL),
+            f"hypothesis Pos fails (seed 004, before Thm. 7.2): the zeroth-order state {state} "
+            "is not positive definite",
+        )
+    amp = 1.0 / (jnp.min(diag[0]) * jnp.min(diag[1]))
     eps = float(np.finfo(np.float64).eps)
     est = jax.lax.stop_gradient(eps * amp ** jnp.arange(order + 1, dtype=amp.dtype))
-    rho = _after(ex.rho, lo.rho0)
     res = ex.residual
     for k in range(2, order + 1):
         rho = val.check(
@@ -378,7 +402,10 @@ def perturbative_expansion(
             "(hypotheses Spec and Coup, eqs. 7.7-7.9 and 7.15-7.18, hold too weakly for "
             "this order); lower the order",
         )
-        scale = jnp.maximum(jnp.max(jnp.abs(ex.rho[k - 1])), 1e-300) * jnp.sum(jnp.abs(h)) ** 2
+        # residuals are rounding-sized relative to the coefficients they are built from
+        # (all of ρ_0..ρ_{k-1}: a vanishing ρ_1, e.g. at equilibrium, keeps ρ_0's rounding)
+        size = jnp.max(jnp.abs(ex.rho[:k]))
+        scale = jax.lax.stop_gradient(size * jnp.sum(jnp.abs(h)) ** 2)
         for j, (state, spec, coup) in enumerate(_NAMES):
             rho = val.check(
                 rho,
@@ -412,8 +439,8 @@ def _expansion_core(h, tau_a, tau_b, gamma_a, gamma_b, lam, dims, order):
     for i, (red, m) in enumerate(zip(reds, maps)):
         lu_i = (lus[0][i][: red.n, : red.n], lus[1][i][: red.n])
         rhos, res = _series_states(h, red, m, lu_i, order)
-        series.append(jnp.stack(rhos))
-        resid.append(jnp.stack(res))
+        series.append(rhos)
+        resid.append(res)
     rho_p, rho_a, rho_b = series
     logs0 = jax.vmap(logm_h)(jnp.stack([rho_p[0], rho_a[0], rho_b[0]]))
     if order > 0:
@@ -426,29 +453,54 @@ def _expansion_core(h, tau_a, tau_b, gamma_a, gamma_b, lam, dims, order):
     lam = lam.astype(jnp.real(ga).dtype)
     mus = (lam, 1.0 - lam)
 
-    def tr(x, y):
-        return jnp.real(jnp.einsum("ab,ba->", x, y))
-
+    # M[n, k, m] = 1 if k + m = n: the Cauchy product of two series.
+    cauchy = jnp.asarray(
+        np.equal.outer(
+            np.arange(order + 1), np.add.outer(np.arange(order + 1), np.arange(order + 1))
+        )
+    ).astype(lam.dtype)
+    shifted = jnp.concatenate([jnp.zeros_like(rho_p[:1]), rho_p[:-1]])
+    comms = jax.vmap(lambda x: _comm(h, x))(shifted)
     fluxes, parts = [], []
     for p, (reset, mu) in enumerate(
         (
-            (lambda r: ga * apply_reset_A(r, ta, dims), mus[0]),
-            (lambda r: gb * apply_reset_B(r, tb, dims), mus[1]),
+            (jax.vmap(lambda r: ga * apply_reset_A(r, ta, dims)), mus[0]),
+            (jax.vmap(lambda r: gb * apply_reset_B(r, tb, dims)), mus[1]),
         )
     ):
-        cs = [reset(rho_p[k]) - (1j * mu * _comm(h, rho_p[k - 1]) if k else 0.0)
-              for k in range(order + 1)]
-        ell = logs[p + 1]
-        phi_n, sig_n = [], []
-        for n in range(order + 1):
-            terms_f = [mu**m * tr(cs[n - m], ell[m]) for m in range(n + 1)]
-            terms_s = [tr(cs[n - m], mu**m * ell[m] - logs[0, m]) for m in range(n + 1)]
-            phi_n.append(functools.reduce(operator.add, terms_f))
-            sig_n.append(functools.reduce(operator.add, terms_s))
-        fluxes.append(jnp.stack(phi_n))
-        parts.append(jnp.stack(sig_n))
+        cs = reset(rho_p) - 1j * mu * comms  # C^#_k
+        powers = mu ** jnp.arange(order + 1, dtype=lam.dtype)
+        t_own = jnp.real(jnp.einsum("kab,mba->km", cs, logs[p + 1])) * powers[None, :]
+        t_plus = jnp.real(jnp.einsum("kab,mba->km", cs, logs[0]))
+        phi_n = jnp.einsum("nkm,km->n", cauchy, t_own)
+        fluxes.append(phi_n)
+        parts.append(phi_n - jnp.einsum("nkm,km->n", cauchy, t_plus))
     fluxes = jnp.stack(fluxes, axis=-1)
     parts = jnp.stack(parts, axis=-1)
+    # Margins of Spec, Coup, Pos (as in leading_order's Hypotheses), no gradient.
+    hscale = jnp.maximum(jnp.linalg.norm(jax.lax.stop_gradient(h)), 1e-300)
+    spec, coup, pop = [], [], []
+    last = logs
+    for red, m, ser in zip(reds, maps, series):
+        n = red.n
+        e_s = jax.lax.stop_gradient(m.e)
+        big = jnp.asarray(jnp.inf, dtype=e_s.dtype)
+        offd = ~jnp.eye(n, dtype=bool)
+        spec.append(
+            jnp.min(jnp.where(offd, jnp.abs(e_s[:, None] - e_s[None, :]), big)) / hscale
+            if n > 1
+            else big
+        )
+        if n > 1:
+            sv = jnp.linalg.svd(_after(jax.lax.stop_gradient(m.phi), last), compute_uv=False)
+            last = sv
+            coup.append(sv[n - 2] / jnp.maximum(sv[0], 1e-300))
+        else:
+            coup.append(big)
+        x0 = jax.lax.stop_gradient(red.ptrace(ser[0]))
+        uh = jnp.conj(m.u.T)
+        pop.append(jnp.min(jnp.real(jnp.diagonal(uh @ x0 @ m.u))))
+    diag = jnp.stack([jnp.stack(spec), jnp.stack(coup), jnp.stack(pop)])
     return PerturbativeExpansion(
         rho=rho_p,
         sigma=jnp.sum(parts, axis=-1),
@@ -458,7 +510,7 @@ def _expansion_core(h, tau_a, tau_b, gamma_a, gamma_b, lam, dims, order):
         residual=jax.lax.stop_gradient(jnp.stack(resid)),
         error_estimate=jnp.zeros((order + 1,)),
         lam=lam,
-    )
+    ), diag
 
 
 # --------------------------------------------------------------------------------------
@@ -534,12 +586,16 @@ def _section7_core(h, tau_a, tau_b, gamma_a, gamma_b, dims) -> Section7Maps:
     dtype = jnp.result_type(h.dtype, tau_a.dtype, tau_b.dtype, jnp.complex64)
     h = h.astype(dtype)
     reds = _reductions(
-        h, tau_a.astype(dtype), tau_b.astype(dtype), gamma_a.astype(dtype),
-        gamma_b.astype(dtype), dims,
+        h,
+        tau_a.astype(dtype),
+        tau_b.astype(dtype),
+        gamma_a.astype(dtype),
+        gamma_b.astype(dtype),
+        dims,
     )
     maps, previous = [], ()
     for red in reds:
-        m = _maps(h, red, previous)
+        m = _maps(h, red, previous, full=True)
         previous = (m.e,)
         maps.append(m)
     return Section7Maps(

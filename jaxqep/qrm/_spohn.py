@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike
+from jaxtyping import Array
 
 from .. import _validate as val
 from .._hermitian import hermitian_part, logm_eigh
@@ -16,7 +16,7 @@ from .._superop import unvec
 from ._results import EntropyProduction
 
 __all__ = [
-    "spohn_entropy_production",
+    "dense_spohn_entropy_production",
     "spohn_parts",
     "spohn_parts_stacked",
     "unique_state_checks",
@@ -53,6 +53,9 @@ def spohn_parts_stacked(
     given in any common orthonormal basis.
     """
     logs, w = logm_eigh(states)
+    # The eigenvalues only feed checks: no derivative (a second derivative of a
+    # degenerate eigenvalue does not exist, and 0 * NaN would reach σ).
+    w = jax.lax.stop_gradient(w)
     tie = None
     if names is not None:
         if len(names) != states.shape[0]:
@@ -100,51 +103,6 @@ def unique_state_checks(states: Array, names: Sequence[str]) -> Array:
     checked = [_check_state(norms[k][None, None], name) for k, name in enumerate(names)]
     tie = 1.0 + 0.0 * jnp.sum(jnp.concatenate([c.reshape(-1) for c in checked]))
     return states * tie
-
-
-def spohn_entropy_production(
-    lindbladians: ArrayLike | Sequence[ArrayLike], rho: ArrayLike | None = None
-) -> EntropyProduction:
-    """Entropy production of ``L = Σ_j L_j`` for Lindbladians given as matrices.
-
-    Every ``L_j`` must have a unique, faithful steady state ``ρ_j``; so must ``L`` when
-    ``rho`` is not given. All steady states are obtained by one batched, implicitly
-    differentiated dense solve.
-
-    Args:
-        lindbladians: stack ``(J, d², d²)`` (or a sequence) of Lindbladian matrices in
-            row-major vectorisation (build them with :mod:`jaxqep.superop`).
-        rho: the state at which to evaluate ``σ_j(ρ)`` (eq. 2.10); defaults to the steady
-            state of ``L``.
-
-    Returns:
-        :class:`EntropyProduction`.
-
-    Example:
-        >>> import jax.numpy as jnp, jaxqep
-        >>> from jaxqep import superop
-        >>> H = jnp.array([[0.0, 0.35], [0.35, 1.0]])
-        >>> taus = [jnp.diag(jnp.array([0.9, 0.1])), jnp.diag(jnp.array([0.3, 0.7]))]
-        >>> Ls = [superop.hamiltonian_superop(0.5 * H) + superop.reset_dissipator(t) for t in taus]
-        >>> ep = jaxqep.qrm.spohn_entropy_production(jnp.stack(Ls))
-        >>> bool(ep.total > 0)
-        True
-    """
-    if isinstance(lindbladians, (list, tuple)):
-        ls = jnp.stack(
-            [val.as_inexact(x, f"lindbladians[{j}]") for j, x in enumerate(lindbladians)]
-        )
-    else:
-        ls = val.as_inexact(lindbladians, "lindbladians")  # pyright: ignore[reportArgumentType]
-    if ls.ndim != 3 or ls.shape[-1] != ls.shape[-2]:
-        raise ValueError(f"lindbladians: expected shape (J, d², d²), got {ls.shape}")
-    n = ls.shape[-1]
-    d = int(round(n**0.5))
-    if d * d != n:
-        raise ValueError(f"lindbladians: size {n} is not d² for an integer d")
-    ls = val.finite(ls.astype(jnp.result_type(ls.dtype, jnp.complex64)), "lindbladians")
-    state = None if rho is None else val.density_matrix(rho, "rho", d)
-    return dense_spohn_entropy_production(ls, state)
 
 
 def dense_spohn_entropy_production(

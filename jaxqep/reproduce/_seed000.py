@@ -18,9 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..gaussian._api import entropy_production
 from ..gaussian._builders import chain_baths, chain_closed_form, chain_hamiltonian
 from ..gaussian._ness import ness_covariance
-from ..gaussian._observables import entropy_production
 
 __all__ = ["fig2_data", "fig3_data", "fit_exponent", "tridiagonal_chain_pi", "reproduce_gaussian"]
 
@@ -111,6 +111,18 @@ def fig3_data(Ls, check_L: int | None = 200) -> dict:
             "pi_sc": np.diff(np.log(ps)) / np.diff(np.log(Ls)),
         },
     }
+    ratio = ps / pr
+    above = np.nonzero(ratio > 1)[0]
+    if above.size and above[0] > 0 and ratio[0] < 1:
+        # Crossover Π_sc = Π_r by log-log interpolation between the bracketing sizes.
+        i = int(above[0])
+        x0, x1 = np.log(Ls[i - 1]), np.log(Ls[i])
+        y0, y1 = np.log(ratio[i - 1]), np.log(ratio[i])
+        out["crossover_L"] = float(np.exp(x0 - y0 * (x1 - x0) / (y1 - y0)))
+    else:
+        out["crossover_L"] = float("nan")
+    keep = (4, 10, 15, 20, 50)
+    out["ratio_sc_r"] = {int(L): float(r) for L, r in zip(Ls, ratio) if int(L) in keep}
     if check_L is not None:
         g, n = chain_baths(check_L, p["gamma"], p["n1"], p["nL"])
         r = entropy_production(
@@ -118,6 +130,17 @@ def fig3_data(Ls, check_L: int | None = 200) -> dict:
         )
         a, b, _ = _closed_form_pis(check_L, p)
         out["check_rel_err"] = float(
+            max(abs(float(r.pi_r) - a) / a, abs(float(r.pi_sc_total) - b) / b)
+        )
+        # Small-L regime: the general dense route (no structure used) at L = 10.
+        Ls_small = 10
+        g, n = chain_baths(Ls_small, p["gamma"], p["n1"], p["nL"])
+        r = entropy_production(
+            chain_hamiltonian(Ls_small, 1.0, p["lam"]), g, n, p["Gamma"] * jnp.ones(Ls_small),
+            method="sign",
+        )
+        a, b, _ = _closed_form_pis(Ls_small, p)
+        out["check_small_rel_err"] = float(
             max(abs(float(r.pi_r) - a) / a, abs(float(r.pi_sc_total) - b) / b)
         )
     return out
@@ -192,7 +215,12 @@ def reproduce_gaussian(out_dir: str, quick: bool = False) -> dict:
             arrays[f"{key}{i}_params_L_lam_Gamma"] = np.array([cv["L"], cv["lam"], cv["Gamma"]])
     np.savez(os.path.join(out_dir, "gaussian_fig2.npz"), **arrays)
 
-    Ls = np.unique(np.geomspace(200, 800 if quick else 2000, 8 if quick else 12).astype(int))
+    # L = 2...2000: every size up to 50 (the small-L regime where Π_r dominates and the
+    # crossover near L ≈ 16), then a geometric grid up to 2000 (800 with --quick).
+    Ls = np.unique(np.concatenate([
+        np.arange(2, 51),
+        np.geomspace(60, 800 if quick else 2000, 10 if quick else 16).astype(int),
+    ]))
     f3 = fig3_data(Ls, check_L=100 if quick else 200)
     np.savez(
         os.path.join(out_dir, "gaussian_fig3.npz"),
@@ -208,6 +236,8 @@ def reproduce_gaussian(out_dir: str, quick: bool = False) -> dict:
     ax.loglog(
         f3["L"], f3["pi_sc"], "s", color="blue", label=f"Π_sc (fit {f3['fit_large']['pi_sc']:.3f})"
     )
+    cross = f3["crossover_L"]
+    ax.axvline(cross, color="gray", ls=":", label=f"crossover L≈{cross:.1f}")
     ax.set_xlabel("L")
     ax.set_ylabel("entropy production")
     ax.legend()
@@ -222,11 +252,16 @@ def reproduce_gaussian(out_dir: str, quick: bool = False) -> dict:
         "fig3_fit_large_L": f3["fit_large"],
         "fig3_pi_r_plus_pi_sc_vs_31": f3["sum_rel_err"],
         "fig3_general_solver_check": f3["check_rel_err"],
+        "fig3_small_L_general_solver_check": f3["check_small_rel_err"],
+        "fig3_crossover_L": f3["crossover_L"],
+        "fig3_ratio_sc_r": f3["ratio_sc_r"],
     }
     summary["passed"] = bool(
         f2["max_rel_err"] < 1e-8
         and f3["sum_rel_err"] < 1e-8
         and f3["check_rel_err"] < 1e-8
+        and f3["check_small_rel_err"] < 1e-8
+        and 14 < f3["crossover_L"] < 18
         and (quick or abs(f3["fit_large"]["pi_r"] + 2) < 0.05)
         and (quick or abs(f3["fit_large"]["pi_sc"] + 1) < 0.05)
     )

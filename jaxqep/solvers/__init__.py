@@ -8,11 +8,19 @@ Pass one to :func:`jaxqep.steady_state` or :func:`jaxqep.entropy_production`;
   :class:`jaxqep.ResetModel`, :class:`jaxqep.TripartiteResetModel`.
 * :class:`Reduced`: :class:`jaxqep.TripartiteResetModel` (default up to d = 32).
 * :class:`MatrixFree`: :class:`jaxqep.TripartiteResetModel` (default above d = 32).
+* :class:`DenseLU` also serves :class:`jaxqep.GKLSModel` (default up to d = 32);
+  :class:`GKLSKrylov`: :class:`jaxqep.GKLSModel`, matrix-free (default above d = 32).
 """
 
 from ._auto import Auto as Auto
 from ._base import AbstractSolver as AbstractSolver
 from ._closed_form import ClosedForm as ClosedForm
 from ._dense import DenseLU as DenseLU
+from ._gaussian_direct import DirectLyapunov as DirectLyapunov
+from ._gaussian_eig import Eig as Eig
+from ._gaussian_krylov import EighKrylov as EighKrylov
+from ._gaussian_sign import SignIteration as SignIteration
+from ._gaussian_tridiagonal import Tridiagonal as Tridiagonal
+from ._gkls_krylov import GKLSKrylov as GKLSKrylov
 from ._matrix_free import MatrixFree as MatrixFree
 from ._reduced import Reduced as Reduced

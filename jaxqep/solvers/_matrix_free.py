@@ -1,4 +1,4 @@
-"""Matrix-free preconditioned GMRES for large tripartite models (``jaxqep.qrm._iterative``)."""
+"""Matrix-free preconditioned GMRES for large tripartite models (``jaxqep.qrm._matrix_free``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from .._dispatch import register
 from .._solution import RESULTS, SteadyStateSolution, make_stats
-from ..qrm._iterative import _entropy_production_from_states, _tripartite_states
+from ..qrm._matrix_free._tripartite import _entropy_production_from_states, _tripartite_states
 from ..qrm._model_tripartite import TripartiteResetModel
 from ._base import AbstractSolver
 
@@ -50,7 +50,7 @@ class MatrixFree(AbstractSolver):
             raise ValueError("MatrixFree: rtol and residual_tol must be > 0")
 
     def options(self) -> dict:
-        """The options in the form of ``jaxqep.qrm._iterative``."""
+        """The options in the form of ``jaxqep.qrm._matrix_free``."""
         return dict(
             tol=float(self.rtol),
             residual_tol=float(self.residual_tol),

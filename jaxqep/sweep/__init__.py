@@ -1,16 +1,16 @@
 """Parameter sweeps at scale: chunked vmapped evaluation, checkpoint/resume, devices, hosts.
 
-* :func:`sweep` evaluates a model on a :class:`Grid` in vmapped chunks (memory bounded by
+* `sweep` evaluates a model on a `Grid` in vmapped chunks (memory bounded by
   the chunk), shards each chunk over the local devices, records failing points instead of
   aborting, checkpoints chunk by chunk to a directory (resume after any interruption) and
   returns an ``xarray.Dataset`` labelled by the parameters. The store is a zarr group
   chunked along the sweep: ``xarray.open_zarr(store)`` reads it without jaxqep, and
-  :func:`open_results` reads it back in the layout :func:`sweep` returns.
+  `open_results` reads it back in the layout `sweep` returns.
 * Several processes or machines: start a ``jax.distributed`` job (see
-  :func:`initialize_distributed`), call :func:`sweep` with the same arguments and a shared
+  `initialize_distributed`), call `sweep` with the same arguments and a shared
   ``store`` in every process.
-* :func:`load_config` / :func:`run_config`: sweeps described in TOML (``jaxqep sweep``),
-  over the models in :data:`MODELS`.
+* `load_config` / `run_config`: sweeps described in TOML (``jaxqep sweep``),
+  over the models in `MODELS`.
 """
 
 from ._config import (

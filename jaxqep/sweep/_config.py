@@ -21,7 +21,7 @@ Format::
 
 Every model parameter must be given exactly once, in ``[parameters]`` or ``[grid]``.
 Validation is strict: any unknown key, missing parameter or wrong type raises
-:class:`ConfigError` (a ``ValueError``) with a one-line message naming the key, before
+`ConfigError` (a ``ValueError``) with a one-line message naming the key, before
 anything is written.
 """
 
@@ -33,10 +33,13 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 import tomllib
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 from ._grid import Grid
 from ._models import MODELS, SweepModel
@@ -144,7 +147,7 @@ def _axis(value, key: str) -> np.ndarray:
 
 
 def parse_config(raw: dict, base_dir: str | os.PathLike = ".") -> SweepConfig:
-    """Validate a parsed TOML document into a :class:`SweepConfig`.
+    """Validate a parsed TOML document into a `SweepConfig`.
 
     Args:
         raw: the ``tomllib``-parsed document.
@@ -252,7 +255,7 @@ def load_config(path: str | os.PathLike, base_dir: str | os.PathLike = ".") -> S
             current working directory, as for ``jaxqep sweep``).
 
     Returns:
-        The validated :class:`SweepConfig`.
+        The validated `SweepConfig`.
 
     Raises:
         ConfigError: the file cannot be read, is not TOML, or fails validation. Every
@@ -284,7 +287,7 @@ def load_config(path: str | os.PathLike, base_dir: str | os.PathLike = ".") -> S
 
 
 def run_config(cfg: SweepConfig, *, progress: bool | None = None, on_corrupt: str = "raise",
-               overwrite: bool = False):
+               overwrite: bool = False) -> xr.Dataset:
     """Run a configured sweep; write its results next to the checkpoint.
 
     Files in ``cfg.out_dir``: the zarr store (``.zattrs``, one folder per array),
@@ -296,16 +299,16 @@ def run_config(cfg: SweepConfig, *, progress: bool | None = None, on_corrupt: st
 
     Vector outputs are labelled (``parts`` and ``fluxes`` over ``reservoir = A, B`` for
     the three-qubit chain, ``site`` for Gaussian chains). To read the results again later,
-    without the config: :func:`jaxqep.sweep.open_results` on ``cfg.out_dir``.
+    without the config: `jaxqep.sweep.open_results` on ``cfg.out_dir``.
 
     Args:
-        cfg: the sweep (from :func:`load_config` or :func:`parse_config`).
+        cfg: the sweep (from `load_config` or `parse_config`).
         progress: show a progress bar (``None``: when stderr is a terminal).
         on_corrupt: ``"raise"`` or ``"recompute"`` for corrupted chunks.
         overwrite: discard an existing store in ``cfg.out_dir`` first.
 
     Returns:
-        The ``xarray.Dataset`` of :func:`jaxqep.sweep.sweep`.
+        The ``xarray.Dataset`` of `jaxqep.sweep.sweep`.
     """
     out = cfg.out_dir
     dims, coords = cfg.labels()
@@ -402,7 +405,7 @@ def _write_results(ds, cfg: SweepConfig) -> list[str]:
         reason = str(reasons[i]).replace('"', "'")
         lines.append(",".join(row + [str(bool(fails[i])).lower(), f'"{reason}"']))
     _atomic_write(out / "results.csv", ("\n".join(lines) + "\n").encode())
-    files = [".zattrs (zarr store)", "results.npz", "results.csv"]
+    files = [".zattrs", "results.npz", "results.csv"]  # .zattrs: the zarr store
     if cfg.plot and qnames:
         _plot(ds, cfg, qnames, out / "results.png")
         files.append("results.png")

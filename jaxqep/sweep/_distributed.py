@@ -31,9 +31,20 @@ def initialize(
         process_id: this process's rank in ``[0, num_processes)``.
         timeout: seconds to wait for all processes to connect.
 
+    Raises:
+        ValueError: ``process_id`` is outside ``[0, num_processes)``.
+        RuntimeError: JAX already created its backend in this process.
+
     Example:
-        >>> from jaxqep.sweep import initialize_distributed   # doctest: +SKIP
-        >>> initialize_distributed("10.0.0.1:1234", num_processes=2, process_id=0)
+        Each process of the job calls, before anything else touches JAX,
+        ``initialize_distributed("10.0.0.1:1234", num_processes=2, process_id=rank)``.
+        A rank outside the job is refused:
+
+        >>> from jaxqep.sweep import initialize_distributed
+        >>> initialize_distributed("127.0.0.1:1234", num_processes=2, process_id=2)
+        Traceback (most recent call last):
+        ...
+        ValueError: process_id: must be in [0, 2), got 2
     """
     from jax._src import xla_bridge
 

@@ -59,7 +59,7 @@ class SweepModel:
     labels: Callable[[dict], tuple[dict, dict]] | None = None
 
     def output_labels(self, fixed: dict) -> tuple[dict, dict]:
-        """``(dims, coords)`` naming the vector outputs (see :func:`jaxqep.sweep.sweep`)."""
+        """``(dims, coords)`` naming the vector outputs (see `jaxqep.sweep.sweep`)."""
         return self.labels(fixed) if self.labels is not None else ({}, {})
 
     def example_parameters(self) -> dict[str, float | int]:

@@ -12,7 +12,7 @@ import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import equinox as eqx
 import jax
@@ -22,6 +22,9 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from ._distributed import barrier, process_info
 from ._grid import Grid
 from ._store import REASON_DTYPE, ChunkStore, default_dims, to_grid
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["output_names", "sweep"]
 
@@ -235,7 +238,7 @@ def sweep(
     barrier_timeout: float = 3600.0,
     dims: Mapping[str, Sequence[str]] | None = None,
     coords: Mapping[str, Sequence] | None = None,
-):
+) -> xr.Dataset:
     """Evaluate ``fn`` on every point of ``grid`` in vmapped chunks; return labelled results.
 
     ``fn(**params)`` takes one point's parameters as scalar keyword arguments and returns
@@ -249,11 +252,11 @@ def sweep(
       fails a whole vmapped chunk, so that chunk is re-run point by point.)
     * **Store**: with ``store``, results go to a zarr store in that directory, chunked
       along the sweep (one zarr chunk per sweep chunk), which ``xarray.open_zarr`` reads
-      without jaxqep and :func:`open_results` reads back in the layout returned here.
+      without jaxqep and `open_results` reads back in the layout returned here.
       Every finished chunk is saved and checksummed; calling ``sweep`` again with the
       same arguments resumes, recomputing nothing saved, and returns exactly the numbers
       of an uninterrupted run. A store of a different sweep or a corrupted chunk raises
-      :class:`CheckpointError` and nothing is overwritten.
+      `CheckpointError` and nothing is overwritten.
     * **Devices**: each chunk is sharded over ``devices`` (default: all local devices).
     * **Processes**: inside a ``jax.distributed`` job, process ``p`` of ``n`` computes the
       chunks ``k`` with ``k % n == p`` into the shared ``store`` (required), then all
@@ -261,10 +264,10 @@ def sweep(
 
     Args:
         fn: the model, ``fn(**point) -> pytree``.
-        grid: the points (:class:`Grid`).
+        grid: the points (`Grid`).
         chunk_size: points per vmapped batch (and per checkpoint file).
         store: store directory (zarr), or ``None`` to keep everything in memory.
-        quantities: output names to keep (default all; see :func:`output_names`).
+        quantities: output names to keep (default all; see `output_names`).
         name: identifies ``fn`` in the checkpoint spec (default: its qualified name).
         spec_extra: JSON-able data added to the checkpoint spec (e.g. fixed parameters).
         devices: JAX devices to shard chunks over (default ``jax.local_devices()``).

@@ -12,11 +12,11 @@ Every output array is chunked along the flat ``point`` dimension with the sweep'
 ``chunk_size``: sweep chunk ``k`` is zarr chunk ``k`` of every array. ``xarray.open_zarr``
 opens the store without jaxqep (one ``point`` dimension with the parameters as
 coordinates; ``ds.set_index(point=[...]).unstack("point")`` gives the grid of a cartesian
-sweep, and :func:`open_results` does that for you).
+sweep, and `open_results` does that for you).
 
 Resume and integrity: a chunk counts as done once its ``chunk_sha256`` entry is written,
 which happens after all its data. On reopening, every finished chunk is read back and
-re-hashed, so a truncated or altered chunk file is caught (:class:`CheckpointError`, or
+re-hashed, so a truncated or altered chunk file is caught (`CheckpointError`, or
 recomputed with ``on_corrupt="recompute"``). zarr writes each file to a temporary name and
 renames it, so a file is complete or absent; temporary files a killed run left behind are
 removed when the store is opened. Processes of a multi-host sweep write disjoint chunks.
@@ -32,8 +32,12 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["CheckpointError", "ChunkStore", "open_results"]
 
@@ -46,7 +50,7 @@ class CheckpointError(RuntimeError):
     """A sweep store is corrupted, incomplete or belongs to a different sweep.
 
     Attributes:
-        fix: ``None``, or the keyword argument of :func:`jaxqep.sweep.sweep` that resolves
+        fix: ``None``, or the keyword argument of `jaxqep.sweep.sweep` that resolves
             the problem (``"overwrite"`` or ``"on_corrupt"``), so that a command line can
             name its own flag instead.
     """
@@ -102,7 +106,7 @@ def _pid_alive(pid: int) -> bool:
 def remove_stale_temporaries(root: Path) -> list[Path]:
     """Delete temporary files that killed writers left under ``root``; return them.
 
-    Removed: ``.tmp-*`` files of :func:`_atomic_write` written on this host by a process
+    Removed: ``.tmp-*`` files of `_atomic_write` written on this host by a process
     that no longer runs, and zarr's ``*.partial`` files (only called while no other
     process writes the store).
     """
@@ -152,7 +156,7 @@ class ChunkStore:
     """A zarr store holding the finished chunks of one sweep.
 
     Opening a directory that already holds a sweep checks that it is the same sweep (else
-    :class:`CheckpointError` naming the differing fields, and nothing is written); a
+    `CheckpointError` naming the differing fields, and nothing is written); a
     missing or empty directory is initialised.
 
     Args:
@@ -229,7 +233,9 @@ class ChunkStore:
         coord_attr = {"coordinates": " ".join(layout["params"])}
         for name, (shape, dtype, dims) in layout["outputs"].items():
             dt = np.dtype(dtype)
-            fill = np.nan if np.issubdtype(dt, np.inexact) else 0
+            # NaN marks "not computed" in float outputs; other dtypes get no fill value
+            # (xarray would otherwise decode every 0 of an int output as missing).
+            fill = np.nan if np.issubdtype(dt, np.inexact) else None
             arr(name, (n, *shape), (c, *shape), dt, ["point", *dims], fill).attrs.update(
                 coord_attr)
         arr("failed", (n,), (c,), bool, ["point"], None).attrs.update(coord_attr)
@@ -288,7 +294,7 @@ class ChunkStore:
         """Indices of chunks saved intact. Reads every finished chunk back and re-hashes it.
 
         Args:
-            on_corrupt: ``"raise"`` (:class:`CheckpointError`) or ``"recompute"`` (forget
+            on_corrupt: ``"raise"`` (`CheckpointError`) or ``"recompute"`` (forget
                 the corrupted chunk so that it is computed again).
 
         Returns:
@@ -332,7 +338,7 @@ class ChunkStore:
         return digest
 
     def read_chunk(self, k: int) -> dict[str, np.ndarray]:
-        """Load chunk ``k`` (it must be done; verified by :meth:`completed`)."""
+        """Load chunk ``k`` (it must be done; verified by `completed`)."""
         if self.group[_HASH][k] == "":
             raise CheckpointError(f"{self.path}: chunk {k} is missing")
         return self._read(k)
@@ -346,8 +352,8 @@ def _spec_diff(key: str, old, new) -> str:
     return f"{key}: store has {short(old)}, this sweep {short(new)}"
 
 
-def open_results(path: str | os.PathLike, *, allow_incomplete: bool = False):
-    """Open a sweep store as the labelled ``xarray.Dataset`` that :func:`sweep` returned.
+def open_results(path: str | os.PathLike, *, allow_incomplete: bool = False) -> xr.Dataset:
+    """Open a sweep store as the labelled ``xarray.Dataset`` that `sweep` returned.
 
     Needs no config and no model: the store carries its grid. (Without jaxqep,
     ``xarray.open_zarr(path)`` reads the same numbers over a flat ``point`` dimension.)
