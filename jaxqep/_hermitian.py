@@ -1,5 +1,8 @@
 """Functions of Hermitian matrices with derivatives that stay finite at degenerate spectra.
 
+Why one module of ~580 lines: the multiplier primitive and its JVP, transpose, batching and
+lowering rules form one primitive; the matrix functions are thin users of it.
+
 JAX differentiates ``eigh`` through its eigenvectors, whose derivative contains
 ``1 / (w_i - w_j)``: it is NaN or inf whenever two eigenvalues coincide (thermal states,
 equilibrium steady states, ``tau ⊗ tau ⊗ tau``...).  For a *spectral function*

@@ -124,8 +124,14 @@ def _eig_solve(A, B, Q, lyapunov: bool):
 
 def _cpu(A, B, Q, lyapunov: bool):
     X, ok = _eig_solve(A, B, Q, lyapunov)
-    good = ok & (_residual(A, B, X, Q) <= _RESIDUAL_TOL)
-    return jax.lax.cond(good, lambda: (X, ok), lambda: _sign_solve(A, B, Q, lyapunov))
+    good = ~ok | (_residual(A, B, X, Q) <= _RESIDUAL_TOL)
+
+    # A while_loop, not a cond: under vmap the sign iteration then runs only if some
+    # element needs it (a batched cond evaluates both branches).
+    def body(st):
+        return jnp.ones_like(st[0]), _sign_solve(A, B, Q, lyapunov)
+
+    return jax.lax.while_loop(lambda st: ~st[0], body, (good, (X, ok)))[1]
 
 
 def _default(A, B, Q, lyapunov: bool):

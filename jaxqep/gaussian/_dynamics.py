@@ -88,7 +88,10 @@ def evolve_covariance(
     """Evolve a zero-mean Gaussian state under (B1) and track Π(t), Φ(t), dS/dt.
 
     Args:
-        H, gammas, occupations, sc_rates: the network (as in :func:`entropy_production`).
+        H: the ``(L, L)`` Hamiltonian matrix (as in :func:`entropy_production`).
+        gammas: ``(L,)`` bath rates.
+        occupations: ``(L,)`` bath occupations.
+        sc_rates: optional ``(L,)`` self-consistent rates.
         C0: ``(L, L)`` initial ``<a_i† a_j>`` (Hermitian, with ``Θ > 0``).
         ts: ``(T,)`` output times (any order, ``t >= 0``).
         S0: optional ``(L, L)`` symmetric initial ``<a_i a_j>`` (squeezed states).

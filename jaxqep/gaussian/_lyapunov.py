@@ -249,11 +249,30 @@ def sign_solve(A: Array, g: Array | None, B: Array) -> tuple[Array, Array]:
     return X, ok & conv
 
 
+def lazy_fallback(good: Array, value, fallback: Callable):
+    """``value`` where ``good``, else ``fallback()``; the fallback runs only if needed.
+
+    A ``while_loop`` rather than a ``lax.cond``: under ``vmap`` a ``cond`` with a batched
+    predicate becomes a ``select`` that evaluates both branches for every element, while a
+    batched ``while_loop`` runs its body only if some element needs it (and keeps the
+    others' values).
+    """
+
+    def cond(st):
+        return ~st[0]
+
+    def body(st):
+        return jnp.ones_like(st[0]), fallback()
+
+    return jax.lax.while_loop(cond, body, (good, value))[1]
+
+
 def _direct_cpu(A: Array, g: Array | None, B: Array) -> tuple[Array, Array]:
     # eig, verified; the sign iteration where eigenvectors fail (defective A).
     X, ok = eig_solve(A, g, B)
-    good = ok & (relative_residual(A, g, X, B) <= RESIDUAL_TOL)
-    return jax.lax.cond(good, lambda: (X, ok), lambda: sign_solve(A, g, B))
+    # Not Hurwitz: no NESS either way, nothing to fall back to.
+    good = ~ok | (relative_residual(A, g, X, B) <= RESIDUAL_TOL)
+    return lazy_fallback(good, (X, ok), lambda: sign_solve(A, g, B))
 
 
 def _direct_default(A: Array, g: Array | None, B: Array) -> tuple[Array, Array]:
@@ -454,13 +473,13 @@ def _tridiagonal_ansatz(A: Array, g: Array, B: Array) -> tuple[Array, Array]:
 def tridiagonal_solve(
     A: Array, g: Array | None, B: Array, fallback: Callable | None = None
 ) -> tuple[Array, Array]:
-    """The structured chain solve; where the ansatz fails, ``fallback`` (a ``lax.cond``,
-    so under ``vmap`` both run) or ``ok = False``."""
+    """The structured chain solve; where the ansatz fails, ``fallback`` (run only for the
+    elements that need it, see :func:`lazy_fallback`) or ``ok = False``."""
     gg = jnp.zeros(A.shape[0], B.dtype) if g is None else g.astype(B.dtype)
     X, ok = _tridiagonal_ansatz(A, gg, B)
     if fallback is None:
         return X, ok
-    return jax.lax.cond(ok, lambda: (X, ok), lambda: fallback(A, g, B))
+    return lazy_fallback(ok, (X, ok), lambda: fallback(A, g, B))
 
 
 # --------------------------------------------------------------------------------------

@@ -66,8 +66,10 @@ def reset_chain(
         energies: on-site energies ``(N,)`` (default above).
         couplings: flip-flop couplings ``(N-1,)`` (default above).
         U: density-density coupling, scalar or ``(N-1,)``.
-        t_A, t_B: ground-state populations of the reset states.
-        gamma_A, gamma_B: reset rates.
+        t_A: ground-state population of the reset state of the first site.
+        t_B: ground-state population of the reset state of the last site.
+        gamma_A: reset rate of the first site.
+        gamma_B: reset rate of the last site.
 
     Returns:
         :class:`ResetChain`.

@@ -68,7 +68,12 @@ def optimal_lambda(
     ``lam → lambda_min`` and ``sigma_over_g2 → sigma2_min`` with ``O(g)`` errors.
 
     Args:
-        H, tau_A, tau_B, gamma_A, gamma_B, dims: the model (as in :func:`leading_order`).
+        H: Hermitian coupling Hamiltonian ``(d, d)`` (as in :func:`leading_order`).
+        tau_A: reset state on ``H_A``.
+        tau_B: reset state on ``H_B``.
+        gamma_A: reset rate of A.
+        gamma_B: reset rate of B.
+        dims: ``(n_A, n_C, n_B)``.
         g: coupling (non-zero).
         lam_init: starting ``λ``.
         optimizer: an optax optimiser; default ``optax.lbfgs()``.

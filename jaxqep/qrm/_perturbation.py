@@ -1,5 +1,8 @@
 """Perturbation theory in the coupling ``g`` for tripartite reset models (seed 004, Sec. 7).
 
+Why one module of ~650 lines: the leading-order hierarchy of Sec. 7 (ρ0, ρ1, σ⁽²⁾) and its
+hypothesis checks are one computation whose steps reuse each other's factorisations.
+
 Model: ``L_g = L0 + g L1`` with ``L0 = D_A + D_B`` and ``L1 = -i[H, ·]``, split as
 ``L_g = L^A_{λg} + L^B_{(1-λ)g}`` (eqs. 7.2-7.4). Three steady states are expanded,
 
@@ -444,7 +447,10 @@ def sigma2_minimum(
     does it only have a strictly positive minimum (the generic case)?
 
     Args:
-        a, b, c: coefficients, shape ``(..., 2)`` ordered ``(A, B)``.
+        a: quadratic coefficients (of ``λ²`` for A, ``(1-λ)²`` for B), shape ``(..., 2)``
+            ordered ``(A, B)``.
+        b: linear coefficients (of ``λ`` for A, ``1-λ`` for B), same shape.
+        c: constant coefficients, same shape.
         scale: reference size of ``σ^(2)``; defaults to ``Σ(|a| + |b| + |c|)``.
         rtol: relative tolerance of both tests.
 
@@ -507,9 +513,10 @@ def leading_order(
         ``sigma2_min``, ``has_zero``, ...).
 
     Raises:
-        ValueError (eager) / EquinoxRuntimeError (under ``jit``): invalid input, or a
-        genericity hypothesis fails: Spec(H̄^τ) (eq. 7.7), Spec(H̄^{τ_#}) (eqs. 7.15-7.16),
-        Coup (eqs. 7.8-7.9), Coup_# (eqs. 7.17-7.18), Pos. The message names it.
+        ValueError: invalid input, or a genericity hypothesis fails (eagerly; an
+            ``EquinoxRuntimeError`` under ``jit``): Spec(H̄^τ) (eq. 7.7), Spec(H̄^{τ_#})
+            (eqs. 7.15-7.16), Coup (eqs. 7.8-7.9), Coup_# (eqs. 7.17-7.18), Pos. The
+            message names it.
 
     Example:
         >>> import jaxqep

@@ -1,5 +1,9 @@
 """Steady states of tripartite reset models by a reduced linear system.
 
+Why one module of ~800 lines: the primal solve, its custom batching rule and its implicit
+JVP share private intermediate structures (`_Primal`, the feature tensors) and must change
+together; splitting them would only add cross-module private imports.
+
 The Lindbladian ``L = -ig[H, ·] + γ_A(τ_A ⊗ tr_A(·) - ·) + γ_B(tr_B(·) ⊗ τ_B - ·)`` is a
 resolvent part plus a part that only sees the partial traces:
 

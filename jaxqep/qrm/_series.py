@@ -1,5 +1,8 @@
 """Perturbation series in ``g`` to any order for tripartite reset models (seed 004, Sec. 7).
 
+Why one module of ~600 lines: the order-by-order recursion, its solvability conditions and
+the logarithm series are one algorithm sharing one factorisation per order.
+
 ``L_g = L0 + g L1`` with ``L0 = D_A + D_B``, ``L1 = -i[H, ·]``. For each of the three
 unperturbed generators (``L0`` for ``ρ⁺_g``, ``D_A`` for ``ρ^A_μ``, ``D_B`` for ``ρ^B_μ``)
 let ``P = E ∘ T`` be the projection on its kernel (``E`` embeds the reduced space,

@@ -9,7 +9,7 @@ from functools import partial
 import jax
 
 from .._solution import RESULTS
-from ..gaussian._lyapunov import direct_solve, eigh_krylov_solve
+from ..gaussian._lyapunov import direct_solve, eigh_krylov_solve, lazy_fallback
 from ._base import AbstractSolver
 from ._gaussian_common import register_gaussian
 
@@ -29,9 +29,9 @@ class EighKrylov(AbstractSolver):
     ``H``) and four products with its eigenvectors per Krylov step, no non-Hermitian
     eigendecomposition, no outer (Büttiker) loop; lowers on every backend. Exact: the
     full residual is verified; where GMRES does not reach it (strongly non-uniform
-    damping) the solve falls back to :class:`DirectLyapunov` (``fallback=True``, a
-    ``lax.cond``) or raises (``RESULTS.not_converged``). Implicitly differentiated (the
-    adjoint equation by the same method). The default of :class:`Auto` with
+    damping) the solve falls back to :class:`DirectLyapunov` (``fallback=True``; run only
+    where needed, also under ``vmap``) or raises (``RESULTS.not_converged``). Implicitly
+    differentiated (the adjoint equation by the same method). The default of :class:`Auto` with
     self-consistent reservoirs from ``L = 48`` on.
 
     Args:
@@ -79,7 +79,7 @@ def _route(A, g, B, *, real_u, solver):
         Xd, okd = direct_solve(A, g, B)
         return Xd, (okd, steps)
 
-    return jax.lax.cond(good, lambda: (X, (ok, steps)), fallback)
+    return lazy_fallback(good, (X, (ok, steps)), fallback)
 
 
 def _routes(problem, solver):

@@ -26,8 +26,8 @@ class Tridiagonal(AbstractSolver):
     :class:`DirectLyapunov`.
 
     Args:
-        fallback: where the ansatz fails, run :class:`DirectLyapunov` (a ``lax.cond``:
-            under ``vmap`` both run) instead of raising. ``Auto`` sets it for networks
+        fallback: where the ansatz fails, run :class:`DirectLyapunov` instead of raising
+            (only for the batch elements that need it). ``Auto`` sets it for networks
             whose structure was not known at construction.
 
     Example:

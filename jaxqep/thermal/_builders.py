@@ -1,5 +1,8 @@
 """Thermal master equations: global (Davies) and local jumps, and the standard models.
 
+Why one module of ~520 lines: it is a catalogue of model builders (one short function each)
+sharing the jump and Bohr-frequency helpers; no builder depends on another's internals.
+
 Rates obey detailed balance (KMS): a jump that lowers the system's energy by ``ω > 0``
 has rate ``J(ω)(n_β(ω) + 1)``, the reverse jump ``J(ω) n_β(ω)``, with the Bose factor
 ``n_β(ω) = 1/(e^{βω} − 1)`` and ``J`` the spectral density of the bath.

@@ -123,8 +123,14 @@ def tripartite_steady_states_iterative(
     ones when ``H`` is concrete at trace time); memory ``O(restart · d²)``.
 
     Args:
-        H, tau_A, tau_B, gamma_A, gamma_B, dims, g, lam: as in
-            :func:`~jaxqep.qrm.tripartite_entropy_production`.
+        H: Hermitian coupling Hamiltonian ``(d, d)``.
+        tau_A: reset state on ``H_A``.
+        tau_B: reset state on ``H_B``.
+        gamma_A: reset rate of A.
+        gamma_B: reset rate of B.
+        dims: ``(n_A, n_C, n_B)``.
+        g: coupling constant.
+        lam: splitting ``λ``.
         throw: raise if a solve does not converge (else see ``converged``).
         **solver_options: see :func:`jaxqep.qrm.steady_state_matrix_free`.
 
