@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ._base import AbstractSolver
+from ._krylov_options import AbstractKrylovSolver
 
 __all__ = ["GKLSKrylov"]
 
 
-class GKLSKrylov(AbstractSolver):
+class GKLSKrylov(AbstractKrylovSolver):
     """Restarted, right-preconditioned GMRES on the bordered system ``L(X) + tr(X) I/d =
     I/d`` over packed Hermitian matrices, for :class:`jaxqep.GKLSModel` with large ``d``.
 
@@ -42,19 +42,3 @@ class GKLSKrylov(AbstractSolver):
     max_steps: int = 2000
     restart: int = 40
     stagnation_cycles: int = 10
-
-    def __check_init__(self):
-        if int(self.restart) < 1 or int(self.max_steps) < 1:
-            raise ValueError("GKLSKrylov: restart and max_steps must be >= 1")
-        if not (float(self.rtol) > 0 and float(self.residual_tol) > 0):
-            raise ValueError("GKLSKrylov: rtol and residual_tol must be > 0")
-
-    def options(self) -> dict:
-        """The options in the form of ``jaxqep.qrm._iterative``."""
-        return dict(
-            tol=float(self.rtol),
-            residual_tol=float(self.residual_tol),
-            max_iterations=int(self.max_steps),
-            restart=int(self.restart),
-            stagnation_cycles=int(self.stagnation_cycles),
-        )

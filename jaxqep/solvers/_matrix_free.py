@@ -8,12 +8,12 @@ from .._dispatch import register
 from .._solution import RESULTS, SteadyStateSolution, make_stats
 from ..qrm._matrix_free._tripartite import _entropy_production_from_states, _tripartite_states
 from ..qrm._model_tripartite import TripartiteResetModel
-from ._base import AbstractSolver
+from ._krylov_options import AbstractKrylovSolver
 
 __all__ = ["MatrixFree"]
 
 
-class MatrixFree(AbstractSolver):
+class MatrixFree(AbstractKrylovSolver):
     """Restarted GMRES on the bordered system, matrix-free, with a two-level preconditioner.
 
     For :class:`jaxqep.TripartiteResetModel` with large ``d`` (N-qubit chains): each
@@ -42,22 +42,6 @@ class MatrixFree(AbstractSolver):
     max_steps: int = 3000
     restart: int = 60
     stagnation_cycles: int = 10
-
-    def __check_init__(self):
-        if int(self.restart) < 1 or int(self.max_steps) < 1:
-            raise ValueError("MatrixFree: restart and max_steps must be >= 1")
-        if not (float(self.rtol) > 0 and float(self.residual_tol) > 0):
-            raise ValueError("MatrixFree: rtol and residual_tol must be > 0")
-
-    def options(self) -> dict:
-        """The options in the form of ``jaxqep.qrm._matrix_free``."""
-        return dict(
-            tol=float(self.rtol),
-            residual_tol=float(self.residual_tol),
-            max_iterations=int(self.max_steps),
-            restart=int(self.restart),
-            stagnation_cycles=int(self.stagnation_cycles),
-        )
 
 
 def _states(problem: TripartiteResetModel, solver: MatrixFree):
