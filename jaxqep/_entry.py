@@ -108,7 +108,8 @@ def _solve_jit(quantity: str, problem: AbstractProblem, solver: AbstractSolver, 
 
 
 def _is_traced(tree) -> bool:
-    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(tree))
+    tracer = jax.core.Tracer  # pyright: ignore[reportAttributeAccessIssue]
+    return any(isinstance(x, tracer) for x in jax.tree_util.tree_leaves(tree))
 
 
 def _first_line(e: BaseException) -> str:

@@ -266,7 +266,7 @@ def _run(loss_fn, solver, constraints, steps, gtol, u0, args):
             raise TypeError("minimize: loss_fn must return a real scalar")
         return val, None
 
-    tracked = _GradientTolerance(solver, gtol, steps)
+    tracked = _GradientTolerance(inner=solver, gtol=gtol, steps=steps)
     sol = optx.minimise(
         objective,
         tracked,

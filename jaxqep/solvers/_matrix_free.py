@@ -46,7 +46,7 @@ class MatrixFree(AbstractKrylovSolver):
 
 def _states(problem: TripartiteResetModel, solver: MatrixFree):
     nz = None if problem.pattern is None else problem.pattern.array
-    return _tripartite_states(*problem.args(), solver.options(), True, nz=nz)
+    return _tripartite_states(*problem.args(), solver.options(), True, nz=nz)  # pyright: ignore[reportCallIssue]
 
 
 @register("steady_state", TripartiteResetModel, MatrixFree)
