@@ -189,6 +189,48 @@ class _Reduction(NamedTuple):
     n: int
 
 
+def _reductions(h, ta, tb, ga, gb, dims) -> tuple[_Reduction, _Reduction, _Reduction]:
+    """The three unperturbed generators of Sec. 7: ``L0`` (kernel ``τ_A ⊗ B(H_C) ⊗ τ_B``,
+    reduced resolvent 7.10), ``D_A`` (kernel ``τ_A ⊗ B(H_C ⊗ H_B)``) and ``D_B``."""
+    na, nc, nb = dims
+
+    def embed_c(x):
+        return jnp.kron(jnp.kron(ta, x), tb)
+
+    def trace_ab(y):
+        return partial_trace(y, dims, (1,))
+
+    def res_l0(y):  # eq. (7.10) on the complement of ker L0
+        y = y - embed_c(trace_ab(y))
+        tr_a = partial_trace(y, (na, nc * nb), (1,))
+        tr_b = partial_trace(y, (na * nc, nb), (0,))
+        return -(y + (ga / gb) * jnp.kron(ta, tr_a) + (gb / ga) * jnp.kron(tr_b, tb)) / (ga + gb)
+
+    def embed_a(y):
+        return jnp.kron(ta, y)
+
+    def trace_a(y):
+        return partial_trace(y, (na, nc * nb), (1,))
+
+    def res_a(y):
+        return -(y - embed_a(trace_a(y))) / ga
+
+    def embed_b(y):
+        return jnp.kron(y, tb)
+
+    def trace_b(y):
+        return partial_trace(y, (na * nc, nb), (0,))
+
+    def res_b(y):
+        return -(y - embed_b(trace_b(y))) / gb
+
+    return (
+        _Reduction(embed_c, trace_ab, res_l0, nc),
+        _Reduction(embed_a, trace_a, res_a, nc * nb),
+        _Reduction(embed_b, trace_b, res_b, na * nc),
+    )
+
+
 def _padded_stack(mats: Sequence[Array], m: int) -> Array:
     """Stack square matrices, each padded to ``(m, m)`` with an identity block."""
     out = []
@@ -546,7 +588,6 @@ def leading_order(
 def _leading_order_core(h, tau_a, tau_b, gamma_a, gamma_b, dims) -> LeadingOrder:
     # Jitted once per (shapes, dims): eager op-by-op dispatch of this many small
     # operations costs seconds; the hypothesis checks run outside (eager messages).
-    na, nc, nb = dims
     dtype = jnp.result_type(h.dtype, tau_a.dtype, tau_b.dtype, gamma_a.dtype, jnp.complex64)
     h = h.astype(dtype)
     ta = tau_a.astype(dtype)
@@ -554,46 +595,7 @@ def _leading_order_core(h, tau_a, tau_b, gamma_a, gamma_b, dims) -> LeadingOrder
     ga = gamma_a.astype(dtype)
     gb = gamma_b.astype(dtype)
 
-    # ρ⁺: kernel of L0 = τ_A ⊗ B(H_C) ⊗ τ_B, reduced resolvent (7.10).
-    def embed_c(x):
-        return jnp.kron(jnp.kron(ta, x), tb)
-
-    def trace_ab(y):
-        return partial_trace(y, dims, (1,))
-
-    def res_l0(y):
-        y = y - embed_c(trace_ab(y))
-        tr_a = partial_trace(y, (na, nc * nb), (1,))
-        tr_b = partial_trace(y, (na * nc, nb), (0,))
-        return -(y + (ga / gb) * jnp.kron(ta, tr_a) + (gb / ga) * jnp.kron(tr_b, tb)) / (ga + gb)
-
-    # ρ^A: kernel of D_A = τ_A ⊗ B(H_C ⊗ H_B), D_A = -γ_A on its complement.
-    def embed_a(y):
-        return jnp.kron(ta, y)
-
-    def trace_a(y):
-        return partial_trace(y, (na, nc * nb), (1,))
-
-    def res_a(y):
-        return -(y - embed_a(trace_a(y))) / ga
-
-    def embed_b(y):
-        return jnp.kron(y, tb)
-
-    def trace_b(y):
-        return partial_trace(y, (na * nc, nb), (0,))
-
-    def res_b(y):
-        return -(y - embed_b(trace_b(y))) / gb
-
-    ex, ex_a, ex_b = _expand_all(
-        h,
-        (
-            _Reduction(embed_c, trace_ab, res_l0, nc),
-            _Reduction(embed_a, trace_a, res_a, nc * nb),
-            _Reduction(embed_b, trace_b, res_b, na * nc),
-        ),
-    )
+    ex, ex_a, ex_b = _expand_all(h, _reductions(h, ta, tb, ga, gb, dims))
 
     rho0, rho1 = ex.rho0, ex.rho1
     # The three logarithms and the three Fréchet derivatives as two batched eigh calls,

@@ -40,7 +40,7 @@ Spohn parts ``σ_{#,n} = Σ_{k+m=n} tr(C^#_k (λ_#^m ℓ^#_m - ℓ^+_m))``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import equinox as eqx
@@ -51,8 +51,17 @@ from jaxtyping import Array, ArrayLike
 
 from .. import _validate as val
 from .._hermitian import hermitian_part, logm_h
-from .._superop import apply_reset_A, apply_reset_B, partial_trace
-from ._perturbation import _CHECKS, COUP_TOL, POS_TOL, SPEC_TOL, _after, _validate_lambda
+from .._superop import apply_reset_A, apply_reset_B
+from ._perturbation import (
+    _CHECKS,
+    COUP_TOL,
+    POS_TOL,
+    SPEC_TOL,
+    _after,
+    _Reduction,
+    _reductions,
+    _validate_lambda,
+)
 from ._tripartite import validate_tripartite
 
 __all__ = [
@@ -70,53 +79,6 @@ _U_NODES = np.arange(-70.0, 40.0 + 1e-9, 0.4)
 
 def _comm(h: Array, x: Array) -> Array:
     return h @ x - x @ h
-
-
-class _Reduction(NamedTuple):
-    embed: Callable[[Array], Array]
-    ptrace: Callable[[Array], Array]
-    resolvent: Callable[[Array], Array]
-    n: int
-
-
-def _reductions(h, ta, tb, ga, gb, dims) -> tuple[_Reduction, _Reduction, _Reduction]:
-    na, nc, nb = dims
-
-    def embed_c(x):
-        return jnp.kron(jnp.kron(ta, x), tb)
-
-    def trace_ab(y):
-        return partial_trace(y, dims, (1,))
-
-    def res_l0(y):  # eq. (7.10) on the complement of ker L0
-        y = y - embed_c(trace_ab(y))
-        tr_a = partial_trace(y, (na, nc * nb), (1,))
-        tr_b = partial_trace(y, (na * nc, nb), (0,))
-        return -(y + (ga / gb) * jnp.kron(ta, tr_a) + (gb / ga) * jnp.kron(tr_b, tb)) / (ga + gb)
-
-    def embed_a(y):
-        return jnp.kron(ta, y)
-
-    def trace_a(y):
-        return partial_trace(y, (na, nc * nb), (1,))
-
-    def res_a(y):
-        return -(y - embed_a(trace_a(y))) / ga
-
-    def embed_b(y):
-        return jnp.kron(y, tb)
-
-    def trace_b(y):
-        return partial_trace(y, (na * nc, nb), (0,))
-
-    def res_b(y):
-        return -(y - embed_b(trace_b(y))) / gb
-
-    return (
-        _Reduction(embed_c, trace_ab, res_l0, nc),
-        _Reduction(embed_a, trace_a, res_a, nc * nb),
-        _Reduction(embed_b, trace_b, res_b, na * nc),
-    )
 
 
 class _Maps(NamedTuple):
