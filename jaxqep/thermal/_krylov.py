@@ -38,7 +38,6 @@ from .._solution import RESULTS, SteadyStateSolution, make_stats
 from ..qrm._iterative import _ell_pattern, _pack, _solve_packed, _unpack
 from ..solvers import GKLSKrylov
 from ._model import GKLSModel
-from ._results import ThermalEntropyProduction
 from ._thermo import entropy_production_at
 
 __all__: list[str] = []
@@ -181,14 +180,4 @@ def _ep_krylov(problem: GKLSModel, solver: GKLSKrylov):
         return entropy_production_at(problem, None)  # raises: betas are needed
     sol, currents = _krylov_state(problem, solver)
     mask = jnp.asarray(problem.bath_mask())
-    j = mask @ currents(sol.rho, problem.energy())
-    parts = -problem.betas * j
-    return ThermalEntropyProduction(
-        total=jnp.sum(parts),
-        parts=parts,
-        heat_currents=j,
-        power=jnp.sum(j),
-        rho=sol.rho,
-        result=RESULTS.successful,
-        stats=sol.stats,
-    )
+    return entropy_production_at(problem, sol, mask @ currents(sol.rho, problem.energy()))

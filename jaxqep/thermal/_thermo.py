@@ -79,14 +79,18 @@ def heat_currents_at(model: GKLSModel, rho: ArrayLike, reference: ArrayLike | No
     return currents_at(model, rho, ref)
 
 
-def entropy_production_at(model: GKLSModel, sol: SteadyStateSolution) -> ThermalEntropyProduction:
-    """The Clausius entropy production at the steady state ``sol``."""
+def entropy_production_at(
+    model: GKLSModel, sol: SteadyStateSolution | None, currents: Array | None = None
+) -> ThermalEntropyProduction:
+    """The Clausius entropy production at the steady state ``sol``; ``currents``: the heat
+    currents ``J_b`` if a route already computed them (else from ``sol.rho``)."""
     if model.betas is None:
         raise ValueError(
             "betas: the entropy production of a GKLSModel needs the baths' inverse "
             "temperatures (GKLSModel(..., betas=...))"
         )
-    j = currents_at(model, sol.rho)
+    assert sol is not None
+    j = currents_at(model, sol.rho) if currents is None else currents
     parts = -model.betas * j
     return ThermalEntropyProduction(
         total=jnp.sum(parts),
