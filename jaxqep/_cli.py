@@ -281,7 +281,7 @@ def _info(args) -> int:
         "backend": jax.default_backend(),
         "devices": [str(d) for d in devices],
         "cpu_count": os.cpu_count(),
-        "x64": bool(jax.config.jax_enable_x64),
+        "x64": bool(jax.config.read("jax_enable_x64")),
         "JAXQEP_ENABLE_X64": os.environ.get("JAXQEP_ENABLE_X64", "(unset)"),
         "XLA_FLAGS": flags,
         "deadlock_workaround": "--xla_cpu_enable_concurrency_optimized_scheduler=false" in flags,

@@ -248,7 +248,8 @@ class PerturbativeExpansion(eqx.Module):
     def rho_at(self, g: ArrayLike) -> Array:
         """The truncated series ``Σ_k g^k ρ_k`` at a scalar coupling ``g``."""
         g = jnp.asarray(g)
-        return sum(g**k * self.rho[k] for k in range(self.rho.shape[0]))
+        powers = jnp.stack([g**k for k in range(self.rho.shape[0])])
+        return jnp.tensordot(powers, self.rho, axes=1)
 
 
 def _validate_order(order) -> int:

@@ -32,7 +32,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -204,10 +204,9 @@ class ChunkStore:
             if create:
                 remove_stale_temporaries(self.path)
         self.group = zarr.open_group(str(self.path), mode="r+", zarr_format=2)
-        self.outputs = [
-            n for n in self.group.attrs["jaxqep"]["outputs"]
-        ] + [_FAILED, _REASON]
-        self.chunk_size = int(self.group.attrs["jaxqep"]["chunk_size"])
+        meta: Any = self.group.attrs["jaxqep"]
+        self.outputs = [str(n) for n in meta["outputs"]] + [_FAILED, _REASON]
+        self.chunk_size = int(meta["chunk_size"])
 
     # -- creation and identity --------------------------------------------------------
 
@@ -284,8 +283,12 @@ class ChunkStore:
     # -- chunks -----------------------------------------------------------------------
 
     def _region(self, k: int) -> slice:
-        n = self.group["point"].shape[0]
+        n = self._array("point").shape[0]
         return slice(k * self.chunk_size, min(n, (k + 1) * self.chunk_size))
+
+    def _array(self, name: str) -> Any:
+        """The zarr array ``name`` of the store (typed loosely: zarr's stubs return a union)."""
+        return self.group[name]
 
     def _zname(self, name: str) -> str:
         return {"__failed__": "failed", "__reason__": "reason"}.get(name, name)
@@ -300,7 +303,7 @@ class ChunkStore:
         Returns:
             The set of finished chunk indices.
         """
-        digests = self.group[_HASH][:]
+        digests = self._array(_HASH)[:]
         done = set()
         for k in np.flatnonzero(digests != ""):
             k = int(k)
@@ -318,28 +321,28 @@ class ChunkStore:
                     "again, or pass on_corrupt='recompute' to recompute that chunk",
                     "on_corrupt",
                 )
-            self.group[_HASH][k] = ""
+            self._array(_HASH)[k] = ""
         return done
 
     def _read(self, k: int) -> dict[str, np.ndarray]:
         sl = self._region(k)
-        return {name: self.group[self._zname(name)][sl] for name in self.outputs}
+        return {name: self._array(self._zname(name))[sl] for name in self.outputs}
 
     def write_chunk(self, k: int, arrays: dict[str, np.ndarray]) -> str:
         """Save chunk ``k`` (a dict of arrays), then mark it done; returns its digest."""
         sl = self._region(k)
         data = {}
         for name in self.outputs:
-            target = self.group[self._zname(name)]
+            target = self._array(self._zname(name))
             data[name] = np.asarray(arrays[name]).astype(target.dtype, copy=False)
             target[sl] = data[name]
         digest = chunk_digest(data)
-        self.group[_HASH][k] = digest
+        self._array(_HASH)[k] = digest
         return digest
 
     def read_chunk(self, k: int) -> dict[str, np.ndarray]:
         """Load chunk ``k`` (it must be done; verified by `completed`)."""
-        if self.group[_HASH][k] == "":
+        if self._array(_HASH)[k] == "":
             raise CheckpointError(f"{self.path}: chunk {k} is missing")
         return self._read(k)
 
@@ -420,7 +423,7 @@ def to_grid(flat, grid: dict):
         return flat.drop_vars("point", errors="ignore")
     coords = {}
     for i, k in enumerate(names):
-        idx = [0] * len(names)
+        idx: list[int | slice] = [0] * len(names)
         idx[i] = slice(None)
         coords[k] = np.asarray(flat[k].values).reshape(shape)[tuple(idx)]
     variables = {}
