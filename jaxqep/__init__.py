@@ -39,7 +39,10 @@ from ._superop_api import (
     steady_state_from_superop as steady_state_from_superop,
 )
 from ._superop_model import SuperoperatorModel as SuperoperatorModel
-from .gaussian import GaussianNetwork as GaussianNetwork
+from .gaussian import (
+    GaussianNetwork as GaussianNetwork,
+    SqueezedGaussianNetwork as SqueezedGaussianNetwork,
+)
 from .qrm import (
     EntropyProduction as EntropyProduction,
     ResetModel as ResetModel,

@@ -26,7 +26,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
-from jaxtyping import ArrayLike, PyTree
+from jaxtyping import Array, ArrayLike, PyTree
 
 __all__ = ["error_if", "collect_results"]
 
@@ -100,6 +100,23 @@ class _Collector:
 
 
 _COLLECTORS: list[_Collector] = []
+
+
+def recorded_mark() -> int:
+    """A mark of the failures recorded so far in the active ``throw=False`` context (0
+    when none is active); pass it to :func:`recorded_since`."""
+    col = _COLLECTORS[-1] if _COLLECTORS else None
+    return 0 if col is None else len(col.items)
+
+
+def recorded_since(mark: int) -> Array | None:
+    """Whether a failure was recorded (``throw=False``) since ``mark``, as a traced bool;
+    ``None`` where nothing was recorded (or no ``throw=False`` context is active), so a
+    route can skip work that a recorded failure would make meaningless."""
+    col = _COLLECTORS[-1] if _COLLECTORS else None
+    if col is None or len(col.items) <= mark:
+        return None
+    return jnp.any(jnp.stack([jnp.any(p) for p, _ in col.items[mark:]]))
 
 
 @contextlib.contextmanager

@@ -28,3 +28,12 @@ from ._observables import (
     wigner_entropy as wigner_entropy,
     wigner_relative_entropy as wigner_relative_entropy,
 )
+from ._squeezed import SqueezedGaussianNetwork as SqueezedGaussianNetwork
+from ._squeezed_dynamics import evolve_squeezed_covariance as evolve_squeezed_covariance
+from ._squeezed_observables import (
+    SqueezedGaussianEntropyProduction as SqueezedGaussianEntropyProduction,
+    SqueezedGaussianSteadyState as SqueezedGaussianSteadyState,
+    squeezed_covariance_rhs as squeezed_covariance_rhs,
+    squeezed_entropy_flux as squeezed_entropy_flux,
+    squeezed_entropy_production_rates as squeezed_entropy_production_rates,
+)

@@ -10,6 +10,7 @@ Pass one to :func:`jaxqep.steady_state` or :func:`jaxqep.entropy_production`;
 * :class:`MatrixFree`: :class:`jaxqep.TripartiteResetModel` (default above d = 32).
 * :class:`DenseLU` also serves :class:`jaxqep.GKLSModel` (default up to d = 32);
   :class:`GKLSKrylov`: :class:`jaxqep.GKLSModel`, matrix-free (default above d = 32).
+* :class:`SqueezedLyapunov`: :class:`jaxqep.SqueezedGaussianNetwork` (its default).
 """
 
 from ._auto import Auto as Auto
@@ -20,6 +21,7 @@ from ._gaussian_direct import DirectLyapunov as DirectLyapunov
 from ._gaussian_eig import Eig as Eig
 from ._gaussian_krylov import EighKrylov as EighKrylov
 from ._gaussian_sign import SignIteration as SignIteration
+from ._gaussian_squeezed import SqueezedLyapunov as SqueezedLyapunov
 from ._gaussian_tridiagonal import Tridiagonal as Tridiagonal
 from ._gkls_krylov import GKLSKrylov as GKLSKrylov
 from ._matrix_free import MatrixFree as MatrixFree
