@@ -51,6 +51,7 @@ from .qrm import (
 from .thermal import (
     CurrentStatistics as CurrentStatistics,
     GKLSModel as GKLSModel,
+    HeatCurrents as HeatCurrents,
     ThermalEntropyProduction as ThermalEntropyProduction,
     current_cumulants as current_cumulants,
     heat_currents as heat_currents,

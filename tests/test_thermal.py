@@ -18,6 +18,8 @@ from jaxqep import thermal
 
 qt = pytest.importorskip("qutip")
 
+SIGMA_X = np.array([[0.0, 1.0], [1.0, 0.0]])
+
 
 def random_model(rng, d, k, b, thermal_betas=True):
     h = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
@@ -360,6 +362,39 @@ def test_negative_rate_in_builders():
         thermal.davies_jumps(np.eye(2), np.ones((2, 2)), 1.0, gamma=-1.0)
 
 
+def test_ratio_and_builder_checks():
+    # ratios of vanishing currents / equal temperatures: an error, never inf or NaN
+    with pytest.raises(ValueError, match="currents: the hot bath's current is zero"):
+        thermal.efficiency(jnp.array([0.0, 0.0]), hot=0)
+    with pytest.raises(ValueError, match="currents: the power is zero"):
+        thermal.cooling_cop(jnp.array([0.1, -0.1]), cold=0)
+    with pytest.raises(ValueError, match="betas: the cold and room baths have the same"):
+        thermal.carnot_cop(jnp.array([1.0, 1.0, 0.5]), cold=0, room=1, hot=2)
+    with pytest.raises(ValueError, match="betas: inverse temperatures must be positive"):
+        thermal.carnot_efficiency(jnp.array([-1.0, 1.0]), 0, 1)
+    with pytest.raises(Exception, match="currents: the hot bath's current is zero"):
+        jax.jit(lambda x: thermal.efficiency(jnp.stack([x, -x]), hot=0))(0.0)
+    with pytest.raises(ValueError, match="omega: must be positive"):
+        thermal.bose(0.0, 1.0)
+    with pytest.raises(ValueError, match="omega_h: must exceed omega_c"):
+        thermal.three_level_maser(2.0, 1.0, 0.1, (0.1, 0.1), (0.2, 2.0))
+    with pytest.raises(ValueError, match="spectral_density: must return finite non-negative"):
+        thermal.davies_jumps(np.diag([0.0, 1.0]), SIGMA_X, 1.0, spectral_density=lambda w: -w)
+    with pytest.raises(ValueError, match="rho: contains NaN or inf"):
+        thermal.heat_currents_at(
+            thermal.qubit_two_baths(1.0, (0.1, 0.1), (1.0, 2.0)), np.full((2, 2), np.nan)
+        )
+    # the checks also hold under vmap, naming the batch element
+    with pytest.raises(Exception, match="flat index 1"):
+        jax.jit(
+            jax.vmap(
+                lambda b: jaxqep.heat_currents(
+                    thermal.xx_pair(1.0, 1.2, 0.1, (0.1, 0.1), (0.5, b), kind="global")
+                )
+            )
+        )(jnp.array([1.0, -1.0]))
+
+
 def test_non_unique_steady_state():
     # pure dephasing: every diagonal state is stationary (decoherence-free subspace)
     h = np.diag([0.0, 1.0])
@@ -371,6 +406,7 @@ def test_non_unique_steady_state():
         jaxqep.heat_currents(m)
     sol = jaxqep.steady_state(m, throw=False)
     assert sol.result == jaxqep.RESULTS.non_unique
+    assert jaxqep.heat_currents(m, throw=False).result == jaxqep.RESULTS.non_unique
     ep = jaxqep.entropy_production(m, throw=False)
     assert ep.result == jaxqep.RESULTS.non_unique
 

@@ -33,6 +33,7 @@ from ._fcs import (
 from ._model import GKLSModel as GKLSModel
 from ._results import (
     CurrentStatistics as CurrentStatistics,
+    HeatCurrents as HeatCurrents,
     ThermalEntropyProduction as ThermalEntropyProduction,
 )
 from ._thermo import (

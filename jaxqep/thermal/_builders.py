@@ -1,6 +1,6 @@
 """Thermal master equations: global (Davies) and local jumps, and the standard models.
 
-Why one module of ~520 lines: it is a catalogue of model builders (one short function each)
+Why one module of ~600 lines: it is a catalogue of model builders (one short function each)
 sharing the jump and Bohr-frequency helpers; no builder depends on another's internals.
 
 Rates obey detailed balance (KMS): a jump that lowers the system's energy by ``ω > 0``
@@ -11,12 +11,15 @@ has rate ``J(ω)(n_β(ω) + 1)``, the reverse jump ``J(ω) n_β(ω)``, with the 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal, overload
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike
 
 from .. import _validate as val
+from ._bohr import bohr_components, single_linkage
 from ._model import GKLSModel
 
 __all__ = [
@@ -41,17 +44,25 @@ def bose(omega: ArrayLike, beta: ArrayLike) -> Array:
     """Bose occupation ``n_β(ω) = 1/(e^{βω} − 1)`` (``ω > 0``).
 
     Args:
-        omega: frequency.
-        beta: inverse temperature.
+        omega: frequency ``ω > 0``.
+        beta: inverse temperature ``β > 0``.
 
     Returns:
         The occupation.
+
+    Raises:
+        ValueError: a non-positive ``omega`` or ``beta`` (``n_β(ω)`` is infinite or
+            negative there).
 
     Example:
         >>> import jaxqep
         >>> round(float(jaxqep.thermal.bose(1.0, 1.0)), 6)
         0.581977
     """
+    return _bose(_positive(omega, "omega"), _positive(beta, "beta"))
+
+
+def _bose(omega, beta) -> Array:
     return 1.0 / jnp.expm1(jnp.asarray(beta) * jnp.asarray(omega))
 
 
@@ -107,8 +118,35 @@ def local_jumps(lower: ArrayLike, omega: ArrayLike, gamma: ArrayLike, beta: Arra
     omega = _positive(omega, "omega")
     gamma = _positive(gamma, "gamma", strict=False)
     beta = _positive(beta, "beta")
-    n = bose(omega, beta)
+    n = _bose(omega, beta)
     return jnp.stack([jnp.sqrt(gamma * (n + 1)) * a, jnp.sqrt(gamma * n) * jnp.conj(a.T)])
+
+
+@overload
+def davies_jumps(
+    H: ArrayLike,
+    coupling: ArrayLike,
+    beta: ArrayLike,
+    gamma: ArrayLike = ...,
+    spectral_density: Callable[[Array], Array] | None = ...,
+    zero_rate: float | ArrayLike = ...,
+    tol: float = ...,
+    return_frequencies: Literal[False] = ...,
+) -> Array: ...
+
+
+@overload
+def davies_jumps(
+    H: ArrayLike,
+    coupling: ArrayLike,
+    beta: ArrayLike,
+    gamma: ArrayLike = ...,
+    spectral_density: Callable[[Array], Array] | None = ...,
+    zero_rate: float | ArrayLike = ...,
+    tol: float = ...,
+    *,
+    return_frequencies: Literal[True],
+) -> tuple[Array, Array]: ...
 
 
 def davies_jumps(
@@ -119,19 +157,33 @@ def davies_jumps(
     spectral_density: Callable[[Array], Array] | None = None,
     zero_rate: float | ArrayLike = 0.0,
     tol: float = 1e-9,
-) -> Array:
+    return_frequencies: bool = False,
+) -> Array | tuple[Array, Array]:
     """Global (Davies, secular) jumps of a coupling operator ``A``: its Bohr-frequency
-    components ``A(ω) = Σ_{e_n − e_m = ω} |m⟩⟨m|A|n⟩⟨n|`` with KMS rates,
+    components ``A(ω) = Σ_{ē_J − ē_I = ω} P_I A P_J`` with KMS rates,
     ``γ J(ω)(n_β(ω)+1)`` for ``ω > 0`` and ``γ J(|ω|) n_β(|ω|)`` for ``ω < 0``; ``ω = 0``
     (pure dephasing) with rate ``zero_rate``.
 
-    The number of jumps must be static while the grouping of equal Bohr frequencies
-    depends on ``H``'s values (traced under ``vmap``/``grad``): so each eigen-pair
-    ``p = (m, n)`` carries the jump ``√(γ(ω_p)/|G_p|) A(ω_p)``, ``G_p`` the pairs with
-    ``|ω_q − ω_p| ≤ tol``; the ``|G_p|`` copies of each component sum to exactly the
-    Davies term ``γ(ω) D[A(ω)]``. ``K = d² − d`` jumps (``d²`` with a dephasing rate),
-    some of them zero; the same model for concrete and traced ``H``. The eigenvectors come
-    from ``eigh``: derivatives with respect to ``H`` need a non-degenerate spectrum.
+    Grouping (``tol``, absolute): eigenvalues of ``H`` closer than ``tol`` (single linkage
+    on the sorted spectrum) form one level, with projector ``P_I`` and mean energy
+    ``ē_I``; Bohr frequencies ``ē_J − ē_I`` closer than ``tol`` (single linkage again) form
+    one component. The number of jumps must be static while the grouping depends on
+    ``H``'s values (traced under ``vmap``/``grad``): so each eigen-pair ``p = (m, n)``
+    carries the jump ``√(γ(ω_p)/|G_p|) A(ω_p)``, ``G_p`` its group; the ``|G_p|`` copies
+    sum to exactly the Davies term ``γ̄ D[A(ω)]`` (``γ̄`` the mean rate over the group,
+    ``γ(ω)`` when its frequencies coincide). ``K = d² − d`` jumps (``d²`` with a dephasing
+    rate), some of them zero; the same model for concrete and traced ``H``.
+
+    Derivatives: the jumps depend on ``H`` through the projectors ``P_I`` and the
+    frequencies ``ē_J − ē_I`` only, which are smooth wherever the grouping does not change,
+    also at degenerate spectra (a resonant pair, a degenerate doublet); the derivative rule
+    is that of the projectors (:mod:`jaxqep.thermal._bohr`), never of the eigenvectors, so
+    first derivatives with respect to ``H`` and ``coupling`` are finite there. Where the
+    grouping changes (a level crossing through ``tol``) the Davies generator itself jumps.
+    Derivatives with respect to a rate at exactly zero (``gamma = 0``) do not exist
+    (the jumps are ``∝ √γ``). Second derivatives in ``H`` go through ``eigh``: exact
+    where the levels are more than ``tol`` apart, NaN (an error in the solves) at a
+    degeneracy.
 
     Args:
         H: Hermitian system Hamiltonian ``(d, d)``.
@@ -141,13 +193,20 @@ def davies_jumps(
         spectral_density: ``J(ω)`` for ``ω > 0`` (default flat, ``J = 1``).
         zero_rate: rate of the ``ω = 0`` components (≥ 0; a Python 0 leaves the
             diagonal pairs out).
-        tol: tolerance for equal Bohr frequencies.
+        tol: absolute tolerance for equal levels and equal Bohr frequencies (static).
+        return_frequencies: also return the Bohr frequency of each jump.
 
     Returns:
-        ``(K, d, d)`` jumps.
+        ``(K, d, d)`` jumps; with ``return_frequencies=True`` the pair ``(jumps, omegas)``,
+        ``omegas[k]`` the energy that jump ``k`` releases into the bath (``ω > 0``:
+        emission, ``ω < 0``: absorption, ``0``: dephasing); ``omegas`` of the jumps of one
+        bath are the counting weights of the energy it receives.
 
     Raises:
-        ValueError: non-Hermitian input, negative rates, non-positive ``β``.
+        ValueError: non-Hermitian input, negative rates, non-positive ``β``, a negative
+            ``tol``, a ``spectral_density`` that is negative, not finite or of the wrong
+            shape at the Bohr frequencies.
+        TypeError: a non-bool ``return_frequencies``.
 
     Example:
         >>> import numpy as np, jaxqep
@@ -155,11 +214,18 @@ def davies_jumps(
         >>> A = np.ones((3, 3))
         >>> jaxqep.thermal.davies_jumps(H, A, beta=1.0).shape   # the pairs m != n
         (6, 3, 3)
+        >>> _, w = jaxqep.thermal.davies_jumps(H, A, 1.0, return_frequencies=True)
+        >>> [float(x) for x in w]
+        [1.0, 3.0, -1.0, 2.0, -3.0, -2.0]
     """
     h = val.hermitian(H, "H")
     a = val.hermitian(coupling, "coupling", h.shape[0])
     beta = _positive(beta, "beta")
     gamma = _positive(gamma, "gamma", strict=False)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
+        raise ValueError(f"tol: must be a non-negative Python float, got {tol!r}")
+    if not isinstance(return_frequencies, bool):
+        raise TypeError("return_frequencies: must be a Python bool")
     dtype = jnp.result_type(h.dtype, a.dtype, jnp.complex64)
     if spectral_density is None:
 
@@ -168,26 +234,33 @@ def davies_jumps(
 
     zero_static = isinstance(zero_rate, (int, float)) and float(zero_rate) == 0.0
     zr = jnp.zeros(()) if zero_static else _positive(zero_rate, "zero_rate", strict=False)
-    e, v = jnp.linalg.eigh(h.astype(dtype))
-    d = h.shape[0]
-    a_eig = jnp.conj(v.T) @ a.astype(dtype) @ v
-    m_idx, n_idx = np.nonzero(~np.eye(d, dtype=bool) if zero_static else np.ones((d, d), bool))
-    w = e[n_idx] - e[m_idx]  # ω_p = e_n − e_m: the jump |n> -> |m> releases ω_p
-    same = jnp.abs(w[:, None] - w[None, :]) <= tol  # (P, P) groups of equal ω
-    size = jnp.sum(same, axis=1)
+    comps, w = bohr_components(h.astype(dtype), a.astype(dtype), tol, not zero_static)
+    # The grouping (static within a neighbourhood): from the values, not differentiated.
+    ws = jax.lax.stop_gradient(w)
+    group = single_linkage(ws, tol)
+    size = jnp.sum(group[:, None] == group[None, :], axis=1)
+    is_zero = jnp.abs(ws) <= tol  # exactly the pairs inside one level (ω = 0)
     aw = jnp.abs(w)
-    is_zero = aw <= tol
     w_safe = jnp.where(is_zero, 1.0, aw)
-    n_b = bose(w_safe, beta)
-    rate = gamma * spectral_density(w_safe) * jnp.where(w > 0, n_b + 1, n_b)
-    rate = jnp.where(is_zero, zr, rate) / size
-    # Component of pair p: Σ_{q ∈ G_p} A_q |m_q><n_q| (in the eigenbasis).
-    comps = jnp.zeros((w.shape[0], d, d), dtype)
-    comps = comps.at[:, m_idx, n_idx].set(
-        jnp.where(same, a_eig[m_idx, n_idx][None, :], 0).astype(dtype)
+    n_b = _bose(w_safe, beta)
+    spec = jnp.asarray(spectral_density(w_safe))
+    if spec.shape != w_safe.shape or jnp.iscomplexobj(spec):
+        raise ValueError(
+            f"spectral_density: must map a real array of frequencies to a real array of "
+            f"the same shape {w_safe.shape}, got {spec.dtype}{spec.shape}"
+        )
+    spec = val.check(
+        spec,
+        ~jnp.all(jnp.isfinite(spec) & (spec >= 0)),
+        "spectral_density: must return finite non-negative values J(ω) >= 0 at the Bohr "
+        "frequencies",
     )
-    comps = v[None] @ comps @ jnp.conj(v.T)[None]
-    return jnp.sqrt(rate).astype(dtype)[:, None, None] * comps
+    # √γ apart from the ω-dependent factor: at γ = 0 the derivative in H stays finite.
+    factor = spec * jnp.where(ws > 0, n_b + 1, n_b) / size
+    amp = jnp.sqrt(gamma) * jnp.sqrt(jnp.where(is_zero, 1.0, factor))
+    amp = jnp.where(is_zero, 0.0 if zero_static else jnp.sqrt(zr / size), amp)
+    jumps = amp.astype(dtype)[:, None, None] * comps
+    return (jumps, w) if return_frequencies else jumps
 
 
 def _two(x, name: str) -> tuple:
@@ -359,7 +432,7 @@ def three_level_maser(
         :class:`~jaxqep.GKLSModel` (bath 0 hot, bath 1 cold).
 
     Raises:
-        ValueError: negative rates, non-positive frequencies or ``β``.
+        ValueError: negative rates, non-positive frequencies or ``β``, ``ω_h ≤ ω_c``.
 
     Example:
         >>> import jaxqep
@@ -371,6 +444,7 @@ def three_level_maser(
     bh, bc = _two(betas, "betas")
     omega_c = _positive(omega_c, "omega_c")
     omega_h = _positive(omega_h, "omega_h")
+    omega_h = val.check(omega_h, omega_h <= omega_c, "omega_h: must exceed omega_c")
     e = np.eye(3)
 
     def ket_bra(i, j):

@@ -89,7 +89,21 @@ def tilted_generator(model: GKLSModel, weights: ArrayLike, s: ArrayLike) -> Arra
     return model.lindbladian() + jnp.einsum("k,kij->ij", f, model.jump_superoperators())
 
 
-def _statistics(model: GKLSModel, weights: Array, order: int) -> CurrentStatistics:
+# Largest estimated rounding error of the TUR ratio (relative to max(|ratio|, 1)) that is
+# still reported as a number: the same 1e-3 as the ill-conditioning check of the solves.
+TUR_ERROR_THRESHOLD = 1e-3
+
+_TUR_MSG = (
+    "tur: the TUR ratio c2*sigma/c1^2 is 0/0 at (or too close to) equilibrium: the counted "
+    "current c1 and the entropy production sigma vanish to rounding (estimated error of the "
+    "ratio above 1e-3). Its limit there depends on how equilibrium is approached (linear "
+    "response with one affinity and the current conjugate to it gives 2); use "
+    "current_cumulants for the cumulants alone, or throw=False (tur = nan, result = "
+    "RESULTS.nonfinite)"
+)
+
+
+def _statistics(model: GKLSModel, weights: Array, order: int, check_tur: bool = True):
     d = model.d
     lmat = model.lindbladian()
     dtype = lmat.dtype
@@ -109,30 +123,53 @@ def _statistics(model: GKLSModel, weights: Array, order: int) -> CurrentStatisti
     r = [rho.reshape(-1)]
     jsup = model.jump_superoperators()
     w = weights.astype(dtype)
+    n_orders = max(order, 2)  # the Fano factor and the TUR ratio need c_2
     # L^(m) = Σ_k ν_k^m 𝒥_k, applied as matrix-vector products.
-    lder = [None] + [jnp.einsum("k,kij->ij", w**m, jsup) for m in range(1, order + 1)]
+    lder = [None] + [jnp.einsum("k,kij->ij", w**m, jsup) for m in range(1, n_orders + 1)]
     theta = [jnp.zeros((), dtype)]
-    for n in range(1, order + 1):
+    for n in range(1, n_orders + 1):
         acts = [lder[m] @ r[n - m] for m in range(1, n + 1)]
         th = sum(math.comb(n, m) * (t @ acts[m - 1]) for m in range(1, n + 1))
         theta.append(th)
-        if n == order:
+        if n == n_orders:
             break
         rhs = -sum(math.comb(n, m) * acts[m - 1] for m in range(1, n + 1))
         rhs = rhs + sum(math.comb(n, m) * theta[m] * r[n - m] for m in range(1, n + 1))
         r.append(solve(rhs))
     cum = jnp.real(jnp.stack(theta[1:]))
     residual = jnp.linalg.norm(lmat @ r[0])
+    c1, c2 = cum[0], cum[1]
+    # Rounding scales (relative error of ρ ~ κ eps): c_1 = Σ_k ν_k tr(L_k ρ L_k†) is a
+    # cancelling sum of terms of size |ν_k| a_k, a_k = tr(L_k ρ L_k†); each J_b cancels
+    # terms of size ~2‖H_ref‖ a_k, and σ = −Σ β_b J_b.
+    sg = jax.lax.stop_gradient
+    rho_s = sg(rho)
+    ls = sg(model.jumps)
+    act = jnp.real(jnp.sum((ls @ rho_s) * jnp.conj(ls), axis=(-2, -1)))
+    eps = jnp.finfo(cum.dtype).eps
+    unit = eps * jnp.maximum(sg(jnp.real(kappa)), 1.0)
+    dc1 = unit * jnp.sum(jnp.abs(sg(weights)) * act)
+    c1_zero = jnp.abs(c1) <= dc1
+    c1_safe = jnp.where(c1_zero, 1.0, c1)
+    fano = jnp.where(c1_zero, jnp.inf, c2 / jnp.abs(c1_safe))
     if model.betas is None:
         sigma = jnp.asarray(jnp.nan, cum.dtype)
+        tur = jnp.asarray(jnp.nan, cum.dtype)
     else:
         sigma = -jnp.sum(model.betas * currents_at(model, rho))
-    c1 = cum[0]
-    c2 = cum[1] if order >= 2 else jnp.asarray(jnp.nan, cum.dtype)
+        hnorm = jnp.max(jnp.sum(jnp.abs(sg(model.energy())), axis=-1))
+        mask = jnp.asarray(model.bath_mask(), act.dtype)
+        dsigma = unit * 2 * hnorm * jnp.sum(sg(model.betas) * (mask @ act))
+        ratio = c2 * sigma / c1_safe**2
+        dratio = jnp.abs(c2) * dsigma / c1_safe**2 + 2 * jnp.abs(ratio) * dc1 / jnp.abs(c1_safe)
+        bad = c1_zero | (sg(dratio) > TUR_ERROR_THRESHOLD * jnp.maximum(sg(jnp.abs(ratio)), 1.0))
+        tur = jnp.where(bad, jnp.nan, ratio)
+        if check_tur:
+            tur = val.check(tur, bad, _TUR_MSG, RESULTS.nonfinite)
     return CurrentStatistics(
-        cumulants=cum,
-        fano=c2 / jnp.abs(c1),
-        tur=c2 * sigma / c1**2,
+        cumulants=cum[:order],
+        fano=fano,
+        tur=tur,
         sigma=sigma,
         rho=rho,
         result=RESULTS.successful,
@@ -140,9 +177,9 @@ def _statistics(model: GKLSModel, weights: Array, order: int) -> CurrentStatisti
     )
 
 
-def _run_statistics(model, weights, order, throw):
+def _run_statistics(model, weights, order, throw, check_tur=True):
     with collect_results(enabled=not throw) as col:
-        out = _statistics(model, weights, order)
+        out = _statistics(model, weights, order, check_tur)
     if col is not None:
         out = eqx.tree_at(lambda o: o.result, out, col.result())
     return out
@@ -216,4 +253,10 @@ def current_cumulants(
         >>> round(float(c[1] / c[0]), 12)   # Fano factor (ΓL² + ΓR²)/(ΓL + ΓR)²
         0.58
     """
-    return current_statistics(model, weights, order, throw=throw).cumulants
+    model = _check_model(model)
+    w = _weights(model, weights)
+    order = _order(order)
+    if not isinstance(throw, bool):
+        raise TypeError(f"throw: must be a Python bool, got {type(throw).__name__}")
+    # No TUR check: the cumulants are well defined at equilibrium too.
+    return call(_run_statistics, model, w, order, throw, False).cumulants

@@ -8,6 +8,8 @@ steady state when ``H_ref = H``); ``σ = −Σ_b β_b J_b``.
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
@@ -19,7 +21,7 @@ from .._superop_model import SuperoperatorModel
 from ..solvers import AbstractSolver, DenseLU
 from ..solvers._dense import _dense_steady_state
 from ._model import DENSE_MAX_D, GKLSModel
-from ._results import ThermalEntropyProduction
+from ._results import HeatCurrents, ThermalEntropyProduction
 
 __all__ = [
     "heat_currents",
@@ -63,7 +65,8 @@ def heat_currents_at(model: GKLSModel, rho: ArrayLike, reference: ArrayLike | No
         ``(B,)`` real array.
 
     Raises:
-        ValueError: shapes that do not match the model, a non-Hermitian ``reference``.
+        ValueError: shapes that do not match the model, a non-Hermitian ``reference``,
+            NaN/inf in ``rho``.
 
     Example:
         >>> import jaxqep
@@ -74,7 +77,7 @@ def heat_currents_at(model: GKLSModel, rho: ArrayLike, reference: ArrayLike | No
         True
     """
     model = _check_model(model)
-    rho = val.square_matrix(rho, "rho", model.d)
+    rho = val.finite(val.square_matrix(rho, "rho", model.d), "rho")
     ref = None if reference is None else val.hermitian(reference, "reference", model.d)
     return currents_at(model, rho, ref)
 
@@ -113,13 +116,33 @@ def _ep_dense(problem: GKLSModel, solver: DenseLU) -> ThermalEntropyProduction:
     return entropy_production_at(problem, _ss_dense(problem, solver))
 
 
+@overload
+def heat_currents(
+    model: GKLSModel,
+    reference: ArrayLike | None = ...,
+    solver: AbstractSolver | None = ...,
+    *,
+    throw: Literal[True] = ...,
+) -> Array: ...
+
+
+@overload
+def heat_currents(
+    model: GKLSModel,
+    reference: ArrayLike | None = ...,
+    solver: AbstractSolver | None = ...,
+    *,
+    throw: Literal[False],
+) -> HeatCurrents: ...
+
+
 def heat_currents(
     model: GKLSModel,
     reference: ArrayLike | None = None,
     solver: AbstractSolver | None = None,
     *,
     throw: bool = True,
-) -> Array:
+) -> Array | HeatCurrents:
     """Heat currents ``J_b = tr(H_ref D_b(ρ))`` at the steady state: the energy flowing
     from bath ``b`` into the system.
 
@@ -128,15 +151,19 @@ def heat_currents(
         reference: Hermitian ``(d, d)`` Hamiltonian defining the energy; ``None`` means the
             model's ``reference`` or else its ``H``.
         solver: a :mod:`jaxqep.solvers` object for the steady state (default: the model's).
-        throw: raise on a failed solve (default); with ``False`` a failed solve gives the
-            currents of whatever state came back (use :func:`jaxqep.entropy_production`
-            or :func:`jaxqep.steady_state` for the ``result`` code).
+        throw: raise on a failed solve and return the ``(B,)`` array (default); with
+            ``False`` nothing raises and the result carries the outcome code.
 
     Returns:
-        ``(B,)`` real array; ``Σ_b J_b = 0`` when the reference is ``H``.
+        With ``throw=True`` the ``(B,)`` real array; ``Σ_b J_b = 0`` when the reference is
+        ``H``. With ``throw=False`` a :class:`~jaxqep.thermal.HeatCurrents` (``currents``,
+        ``power``, ``rho``, ``result``, ``stats``): the currents mean nothing unless
+        ``result == RESULTS.successful``.
 
     Raises:
-        ValueError: a non-Hermitian or mis-shaped ``reference``, or a failed solve.
+        ValueError: a non-Hermitian or mis-shaped ``reference``, or (``throw=True``) a
+            failed solve.
+        TypeError: ``model`` not a :class:`~jaxqep.GKLSModel`, a non-bool ``throw``.
 
     Example:
         >>> import jax.numpy as jnp, jaxqep
@@ -144,11 +171,21 @@ def heat_currents(
         >>> J = jaxqep.heat_currents(m)
         >>> bool(J[0] > 0), bool(abs(J.sum()) < 1e-14)
         (True, True)
+        >>> out = jaxqep.heat_currents(m, throw=False)
+        >>> bool(out.result == jaxqep.RESULTS.successful), bool(jnp.all(out.currents == J))
+        (True, True)
     """
     model = _check_model(model)
+    if not isinstance(throw, bool):
+        raise TypeError(f"throw: must be a Python bool, got {type(throw).__name__}")
     ref = None if reference is None else val.hermitian(reference, "reference", model.d)
     sol = steady_state(model, solver, throw=throw)
-    return call(currents_at, model, sol.rho, ref)
+    j = call(currents_at, model, sol.rho, ref)
+    if throw:
+        return j
+    return HeatCurrents(
+        currents=j, power=jnp.sum(j), rho=sol.rho, result=sol.result, stats=sol.stats
+    )
 
 
 def spohn_entropy_production(
@@ -209,7 +246,15 @@ def _vector(x, name: str) -> Array:
     arr = val.as_inexact(x, name)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a vector (B,), got shape {arr.shape}")
-    return arr
+    if jnp.iscomplexobj(arr):
+        raise TypeError(f"{name}: must be real, got dtype {arr.dtype}")
+    return val.finite(arr, name)
+
+
+def _ratio(num: Array, den: Array, message: str) -> Array:
+    """``num / den`` with a zero denominator reported (``message``), never inf/NaN."""
+    zero = den == 0
+    return val.check(num / jnp.where(zero, 1.0, den), zero, message)
 
 
 def efficiency(currents: ArrayLike, hot: int) -> Array:
@@ -224,7 +269,8 @@ def efficiency(currents: ArrayLike, hot: int) -> Array:
         The efficiency (real scalar).
 
     Raises:
-        ValueError: ``hot`` out of range.
+        ValueError: ``hot`` out of range, NaN/inf currents, ``J_hot = 0``.
+        TypeError: complex currents.
 
     Example:
         >>> import jax.numpy as jnp, jaxqep
@@ -232,7 +278,11 @@ def efficiency(currents: ArrayLike, hot: int) -> Array:
         0.25
     """
     j = _vector(currents, "currents")
-    return jnp.sum(j) / j[_index(hot, j.shape[0], "hot")]
+    return _ratio(
+        jnp.sum(j),
+        j[_index(hot, j.shape[0], "hot")],
+        "currents: the hot bath's current is zero, so the efficiency P/J_hot is undefined",
+    )
 
 
 def carnot_efficiency(betas: ArrayLike, hot: int, cold: int) -> Array:
@@ -247,7 +297,8 @@ def carnot_efficiency(betas: ArrayLike, hot: int, cold: int) -> Array:
         The Carnot efficiency.
 
     Raises:
-        ValueError: an index out of range.
+        ValueError: an index out of range, non-positive or non-finite ``betas``.
+        TypeError: complex ``betas``.
 
     Example:
         >>> import jax.numpy as jnp, jaxqep
@@ -255,6 +306,7 @@ def carnot_efficiency(betas: ArrayLike, hot: int, cold: int) -> Array:
         0.75
     """
     b = _vector(betas, "betas")
+    b = val.check(b, jnp.any(b <= 0), "betas: inverse temperatures must be positive")
     n = b.shape[0]
     return 1 - b[_index(hot, n, "hot")] / b[_index(cold, n, "cold")]
 
@@ -273,7 +325,9 @@ def cooling_cop(currents: ArrayLike, cold: int, hot: int | None = None) -> Array
         The COP (meaningful when ``J_cold > 0``).
 
     Raises:
-        ValueError: an index out of range.
+        ValueError: an index out of range, NaN/inf currents, a zero denominator
+            (``J_hot = 0`` or ``P = 0``).
+        TypeError: complex currents.
 
     Example:
         >>> import jax.numpy as jnp, jaxqep
@@ -284,8 +338,14 @@ def cooling_cop(currents: ArrayLike, cold: int, hot: int | None = None) -> Array
     n = j.shape[0]
     jc = j[_index(cold, n, "cold")]
     if hot is None:
-        return jc / (-jnp.sum(j))
-    return jc / j[_index(hot, n, "hot")]
+        return _ratio(
+            jc, -jnp.sum(j), "currents: the power is zero, so the COP J_cold/(-P) is undefined"
+        )
+    return _ratio(
+        jc,
+        j[_index(hot, n, "hot")],
+        "currents: the hot bath's current is zero, so the COP J_cold/J_hot is undefined",
+    )
 
 
 def carnot_cop(betas: ArrayLike, cold: int, room: int, hot: int | None = None) -> Array:
@@ -302,7 +362,9 @@ def carnot_cop(betas: ArrayLike, cold: int, room: int, hot: int | None = None) -
         The bound.
 
     Raises:
-        ValueError: an index out of range.
+        ValueError: an index out of range, non-positive or non-finite ``betas``,
+            ``β_cold = β_room``.
+        TypeError: complex ``betas``.
 
     Example:
         >>> import jax.numpy as jnp, jaxqep
@@ -310,8 +372,10 @@ def carnot_cop(betas: ArrayLike, cold: int, room: int, hot: int | None = None) -
         1.0
     """
     b = _vector(betas, "betas")
+    b = val.check(b, jnp.any(b <= 0), "betas: inverse temperatures must be positive")
     n = b.shape[0]
     bc, br = b[_index(cold, n, "cold")], b[_index(room, n, "room")]
+    msg = "betas: the cold and room baths have the same temperature: the Carnot COP is infinite"
     if hot is None:
-        return br / (bc - br)
-    return (br - b[_index(hot, n, "hot")]) / (bc - br)
+        return _ratio(br, bc - br, msg)
+    return _ratio(br - b[_index(hot, n, "hot")], bc - br, msg)
