@@ -8,6 +8,14 @@ from ._builders import (
     chain_hamiltonian as chain_hamiltonian,
     lattice_hamiltonian as lattice_hamiltonian,
 )
+from ._currents import (
+    PhaseSpaceCurrents as PhaseSpaceCurrents,
+    RelativeEntropyBalance as RelativeEntropyBalance,
+    current_fields as current_fields,
+    phase_space_currents as phase_space_currents,
+    relative_entropy_balance as relative_entropy_balance,
+    wigner_function as wigner_function,
+)
 from ._dynamics import (
     Trajectory as Trajectory,
     covariance_rhs as covariance_rhs,

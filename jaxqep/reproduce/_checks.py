@@ -234,6 +234,34 @@ GAUSSIAN_CHECKS = {
         "L = 800–1600; CONVENTIONS.md)",
         lambda v: abs(float(v["pi_r"]) + 2) < 0.1 and abs(float(v["pi_sc"]) + 1) < 0.1,
     ),
+    "eq31_closed_form_vs_exact": (
+        "000 eq. (31)",
+        "Π_NESS (31), its current form (26) and j (30) equal the exact NESS "
+        "(Γ = 0, 1e-7, 1e-6; rel.)",
+        lambda v: float(v) < 1e-8,
+    ),
+    "eq31_pi_scales_like_j": (
+        "000 eq. (31)",
+        "Π_NESS scales in L like j: Π/j is the same for every L and Γ (rel. spread)",
+        lambda v: float(v) < 1e-8,
+    ),
+    "eq31_ballistic_exponent": (
+        "000 eq. (30)/(31)",
+        "ballistic (Γ = 0): j and Π_NESS independent of L (fitted exponents 0)",
+        lambda v: abs(float(v["j"])) < 1e-6 and abs(float(v["pi"])) < 1e-6,
+    ),
+    "eq31_diffusive_exponent": (
+        "000 eq. (30)/(31)",
+        "diffusive (Γ = γ = 1e-6): j, Π_NESS ~ 1/L (exponent −1 ± 0.02, fitted on the 3 "
+        "largest L: the exact local slopes of (30) there are −0.978…−0.997, "
+        "eq31_local_slopes_at_fit_L)",
+        lambda v: abs(float(v["j"]) + 1) < 0.02 and abs(float(v["pi"]) + 1) < 0.02,
+    ),
+    "eq31_ballistic_exceeds_diffusive": (
+        "000 Sec. IV B",
+        "Π_NESS(Γ = 0) > Π_NESS(Γ > 0) at every L (margin relative to max Π)",
+        lambda v: float(v) > 0,
+    ),
 }
 
 

@@ -7,6 +7,10 @@
   general solver at the smallest sizes), and Π_k is evaluated with the cancellation-free
   formula of :func:`entropy_production_rates` specialised to tridiagonal ``C + ½``
   (O(L) pivot recurrences instead of a dense O(L³) inverse).
+* Eq. (31) (ballistic vs diffusive, γ = 1e-6, λ = 3e-7, n1 = 1, nL = 2, Γ = 0, 1e-7,
+  1e-6, L = 4...128): the exact NESS of :func:`jaxqep.entropy_production` against the
+  closed forms (30) and (31); fitted exponents of j and Π_NESS in L (0 ballistic, -1
+  diffusive).
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ from ..gaussian._api import entropy_production
 from ..gaussian._builders import chain_baths, chain_closed_form, chain_hamiltonian
 from ..gaussian._ness import ness_covariance
 
-__all__ = ["fig2_data", "fig3_data", "fit_exponent", "tridiagonal_chain_pi", "reproduce_gaussian"]
+__all__ = [
+    "eq31_data",
+    "fig2_data",
+    "fig3_data",
+    "fit_exponent",
+    "tridiagonal_chain_pi",
+    "reproduce_gaussian",
+]
 
 _ness_jit = jax.jit(ness_covariance)
 
@@ -146,6 +157,81 @@ def fig3_data(Ls, check_L: int | None = 200) -> dict:
     return out
 
 
+EQ31_PARAMS: dict[str, Any] = dict(gamma=1e-6, lam=3e-7, n1=1.0, nL=2.0, Gammas=(0.0, 1e-7, 1e-6))
+
+
+def eq31_local_slope(L, gamma, lam, Gamma) -> np.ndarray:
+    """``d ln j / d ln L`` of eq. (30): ``-γΓL / (4λ² + γ² + γΓ(L - 1))`` (also that of
+    Π_NESS, eq. 31, which is ``j`` times an L-independent factor)."""
+    L = np.asarray(L, float)
+    return -gamma * Gamma * L / (4 * lam**2 + gamma**2 + gamma * Gamma * (L - 1))
+
+
+def eq31_data(Ls=(4, 32, 64, 128), params: dict | None = None) -> dict:
+    """Eq. (31): Π_NESS and the current j vs L, ballistic (Γ = 0) and diffusive (Γ > 0).
+
+    For each L one jitted ``vmap`` over Γ of :func:`jaxqep.entropy_production` (default
+    solver: the O(L²) :class:`~jaxqep.solvers.Tridiagonal` route, whose residual in the
+    full NESS equation is verified at rounding level; the closed forms are not used) gives
+    the exact NESS; ``j`` is the bond current (25b) (its spread
+    over the bonds is reported), ``Π`` the total ``Π_r + Π_sc`` (17) and ``Π_26`` the
+    current form (26).  Returns arrays ``L``, ``Gammas``, ``pi``, ``pi_26``, ``j`` (shape
+    ``(len(Gammas), len(L))``), the closed forms ``pi_31``, ``j_30``, relative errors,
+    exponents fitted on the three largest L and the exact local slopes there.
+    """
+    p: dict[str, Any] = dict(EQ31_PARAMS if params is None else params)
+    Ls = np.asarray(sorted(Ls), int)
+    Gs = jnp.asarray(p["Gammas"], float)
+    gam, lam, n1, nL = p["gamma"], p["lam"], p["n1"], p["nL"]
+    pi, pi26, j, spread = (np.zeros((Gs.size, Ls.size)) for _ in range(4))
+    for i, L in enumerate(Ls):
+        L = int(L)
+        g, n = chain_baths(L, gam, n1, nL)
+        H = chain_hamiltonian(L, 1.0, lam)
+
+        def one(G, H=H, g=g, n=n, L=L):
+            r = entropy_production(H, g, n, G * jnp.ones(L))
+            bonds = jnp.diagonal(r.currents, offset=1)
+            return r.total, r.pi_ness, bonds
+
+        tot, p26, bonds = jax.jit(jax.vmap(one))(Gs)
+        bonds = np.asarray(bonds)
+        pi[:, i], pi26[:, i], j[:, i] = np.asarray(tot), np.asarray(p26), bonds[:, 0]
+        spread[:, i] = np.max(np.abs(bonds - bonds[:, :1]), axis=1) / np.abs(bonds[:, 0])
+    cf = [[chain_closed_form(int(L), lam, gam, float(G), n1, nL) for L in Ls] for G in Gs]
+    pi31 = np.array([[float(c["pi_ness"]) for c in row] for row in cf])
+    j30 = np.array([[float(c["current"]) for c in row] for row in cf])
+    big = slice(-3, None)
+    fits = {
+        f"{float(G):g}": {
+            "j": fit_exponent(Ls[big], np.abs(j[k, big])),
+            "pi": fit_exponent(Ls[big], pi[k, big]),
+        }
+        for k, G in enumerate(Gs)
+    }
+    slopes = {
+        f"{float(G):g}": eq31_local_slope(Ls[big], gam, lam, float(G)).tolist() for G in Gs
+    }
+    return {
+        "L": Ls,
+        "Gammas": np.asarray(Gs),
+        "pi": pi,
+        "pi_26": pi26,
+        "j": j,
+        "pi_31": pi31,
+        "j_30": j30,
+        "rel_err_pi": float(np.max(np.abs(pi / pi31 - 1))),
+        "rel_err_pi_26": float(np.max(np.abs(pi26 / pi31 - 1))),
+        "rel_err_j": float(np.max(np.abs(j / j30 - 1))),
+        "bond_spread": float(np.max(spread)),
+        "pi_over_j_spread": float(np.ptp(pi / j) / np.abs(np.mean(pi / j))),
+        "fits": fits,
+        "fit_L": Ls[big].tolist(),
+        "local_slopes": slopes,
+        "ballistic_exceeds_diffusive": float(np.min(pi[0] - np.max(pi[1:], axis=0)) / np.max(pi)),
+    }
+
+
 def fig2_data(quick: bool = False) -> dict:
     """Occupation profiles of Fig. 2 (γ = 1e-5, ω = 1, n1 = 1, nL = 2; the paper does not
     print n1, nL).  Each curve comes from the general solver; ``max_rel_err`` compares it
@@ -175,8 +261,33 @@ def fig2_data(quick: bool = False) -> dict:
     return out
 
 
+def _plot_eq31(e31: dict, path: str, plt) -> None:
+    """Π_NESS and |j| vs L: exact NESS (markers) with (31), (30) overlaid (lines)."""
+    p = EQ31_PARAMS
+    Lf = np.unique(np.geomspace(2, int(e31["L"].max()), 60).astype(int))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for k, G in enumerate(e31["Gammas"]):
+        cf = [chain_closed_form(int(L), p["lam"], p["gamma"], float(G), p["n1"], p["nL"])
+              for L in Lf]
+        label = "ballistic Γ = 0" if G == 0 else f"diffusive Γ = {G:g}"
+        for ax, key, ckey in ((axes[0], "pi", "pi_ness"), (axes[1], "j", "current")):
+            line = ax.loglog(Lf, [abs(float(c[ckey])) for c in cf], "-", lw=1)[0]
+            ax.loglog(e31["L"], np.abs(e31[key][k]), "o", color=line.get_color(), label=label)
+    axes[0].set_ylabel("Π_NESS (exact: o, eq. 31: line)")
+    axes[1].set_ylabel("|j| (exact: o, eq. 30: line)")
+    for ax in axes:
+        ax.set_xlabel("L")
+        ax.legend(fontsize=8)
+    fit = e31["fits"]["1e-06"]["pi"]
+    fig.suptitle(f"Eq. (31): γ=1e-6, λ=3e-7, n1=1, nL=2; diffusive exponent {fit:.3f}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def reproduce_gaussian(out_dir: str, quick: bool = False) -> dict:
-    """Write Fig. 2 and Fig. 3 (PNG + NPZ) into ``out_dir`` and return a summary of checks.
+    """Write Fig. 2, Fig. 3 and the eq. (31) figure (PNG + NPZ) into ``out_dir`` and
+    return a summary of checks.
 
     ``quick`` uses smaller chains (Fig. 3 up to L = 800 instead of 2000).
     """
@@ -245,7 +356,22 @@ def reproduce_gaussian(out_dir: str, quick: bool = False) -> dict:
     fig.tight_layout()
     fig.savefig(os.path.join(out_dir, "gaussian_fig3.png"), dpi=120)
     plt.close(fig)
+    e31 = eq31_data((4, 16, 32, 64) if quick else (4, 32, 64, 128))
+    _plot_eq31(e31, os.path.join(out_dir, "gaussian_eq31.png"), plt)
+    np.savez(
+        os.path.join(out_dir, "gaussian_eq31.npz"),
+        **{k: e31[k] for k in ("L", "Gammas", "pi", "pi_26", "j", "pi_31", "j_30")},
+    )
     summary = {
+        "eq31_closed_form_vs_exact": max(e31["rel_err_pi"], e31["rel_err_pi_26"], e31["rel_err_j"]),
+        "eq31_pi_scales_like_j": e31["pi_over_j_spread"],
+        "eq31_ballistic_exponent": e31["fits"]["0"],
+        "eq31_diffusive_exponent": e31["fits"]["1e-06"],
+        "eq31_ballistic_exceeds_diffusive": e31["ballistic_exceeds_diffusive"],
+        "eq31_fit_L": e31["fit_L"],
+        "eq31_local_slopes_at_fit_L": e31["local_slopes"],
+        "eq31_exponent_Gamma_1e-7": e31["fits"]["1e-07"],
+        "eq31_bond_current_spread": e31["bond_spread"],
         "fig2_max_rel_err_vs_29a": f2["max_rel_err"],
         "fig3_L_range": (int(f3["L"].min()), int(f3["L"].max())),
         "fig3_fit_all": f3["fit_all"],
@@ -264,5 +390,10 @@ def reproduce_gaussian(out_dir: str, quick: bool = False) -> dict:
         and 14 < f3["crossover_L"] < 18
         and (quick or abs(f3["fit_large"]["pi_r"] + 2) < 0.05)
         and (quick or abs(f3["fit_large"]["pi_sc"] + 1) < 0.05)
+        and summary["eq31_closed_form_vs_exact"] < 1e-8
+        and e31["pi_over_j_spread"] < 1e-8
+        and all(abs(v) < 1e-6 for v in e31["fits"]["0"].values())
+        and all(abs(v + 1) < 0.02 for v in e31["fits"]["1e-06"].values())
+        and e31["ballistic_exceeds_diffusive"] > 0
     )
     return summary
