@@ -27,7 +27,9 @@ FIGURES = {
             ("qrm/fig4.png", "Fig. 4: σ/g² and the O(g⁴) remainder"),
             ("qrm/fig5.png", "Fig. 5: the entropy flux φ_A")],
     "000": [("gaussian/gaussian_fig2.png", "Fig. 2: occupation profiles"),
-            ("gaussian/gaussian_fig3.png", "Fig. 3: Π_r and Π_sc against L")],
+            ("gaussian/gaussian_fig3.png", "Fig. 3: Π_r and Π_sc against L"),
+            ("gaussian/gaussian_eq31.png",
+             "Eqs. (30)–(31): current and Π_NESS against L, ballistic vs diffusive")],
 }
 PAPERS = {
     "004": "seed 004 (quantum reset models: Spohn entropy production, affine and tripartite "
@@ -52,8 +54,14 @@ def _fmt(v) -> str:
 
 
 def _fig_number(text: str) -> str | None:
+    """The figure a check or a gallery title belongs to: ``Fig. N``, or the eq. (30)/(31)
+    comparison of Sec. IV B (its checks name eq. (31), eqs. (30)/(31) or Sec. IV B)."""
     m = re.search(r"Fig\. (\d+)", text)
-    return m.group(1) if m else None
+    if m:
+        return m.group(1)
+    if re.search(r"\(31\)|Sec\. IV B", text):
+        return "eq31"
+    return None
 
 
 def write(src: Path) -> Path:
