@@ -2,7 +2,8 @@
 coupling) points, jaxqep vs QuTiP 5, side by side; and the matrix-free XXZ chain rows.
 
 Run:  python benchmarks/bench_thermal.py [--points 10000] [--qutip-points 40]
-                                         [--chain 10 12] [--skip-chain]
+                                         [--chain 10 12] [--skip-chain] [--chain-only]
+                                         [--full-space]
 
 Per point: steady state, heat currents J_b, Clausius σ = −Σ β_b J_b, and the mean and
 zero-frequency noise of the heat current exchanged with bath 0 (jumps σ⁻₁, σ⁺₁ counted
@@ -13,10 +14,16 @@ currents from the dissipators, ``countstat_current_noise`` with the weighted cur
 superoperators -- timed on ``--qutip-points`` points and extrapolated to the batch; the
 two are compared on those points (agreement printed).
 
-Chain rows (each in a subprocess, for its own peak memory): N-site XXZ chain with
-boundary baths, ``GKLSKrylov``; one jitted ``value_and_grad`` gives ρ, J, σ and dσ/dJ
-(J the exchange coupling); the first call includes compilation. Peak memory is the
-subprocess's maximum resident set size.
+Chain rows (``--chain-only`` runs only these; each in a subprocess, for its own peak
+memory): N-site XXZ chain with boundary baths, ``GKLSKrylov``; one jitted
+``value_and_grad`` gives ρ, J, σ and dσ/dJ (J the exchange coupling). The solve runs on
+the magnetisation sectors (``C(2N, N)`` unknowns; ``--full-space`` for the ``4^N`` route).
+The first call includes tracing and compilation; both calls are timed by wall clock and
+``time.process_time`` (CPU seconds of the process: on a shared machine the wall time also
+measures the other jobs; the load average is printed). Peak memory is the subprocess's
+maximum resident set size. Under ``jit`` the chain's values are traced and the sectors are
+read from the builder's static patterns; the worker passes the jump pattern read from the
+(J-independent) concrete jumps, whose pattern names the lowering/raising direction.
 """
 
 from __future__ import annotations
@@ -124,43 +131,40 @@ def bench_pair(n_points: int, n_qutip: int):
 
 
 CHAIN_WORKER = """
-import sys, time, resource, jax, numpy as np, jaxqep
+import os, sys, time, resource, jax, numpy as np, jaxqep
 from jaxqep import thermal
-n, restart = int(sys.argv[1]), int(sys.argv[2])
-solver = jaxqep.solvers.GKLSKrylov(restart=restart)
-def sigma(J):
+n, restart, sectors = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+solver = jaxqep.solvers.GKLSKrylov(restart=restart, sectors=sectors)
+c0, w0 = time.process_time(), time.perf_counter()
+def sigma(J):  # under jit the builder's static patterns give the magnetisation sectors
     m = thermal.xxz_chain(n, J, 0.5, 1.0, (0.2, 0.2), (0.5, 1.0))
     ep = jaxqep.entropy_production(m, solver)
     return ep.total, (ep.heat_currents, ep.stats.residual, ep.stats.iterations)
 f = jax.jit(jax.value_and_grad(sigma, has_aux=True))
-t = time.perf_counter()
+c1, w1 = time.process_time(), time.perf_counter()
 (s, (j, res, its)), g = f(1.0); jax.block_until_ready(g)
-t1 = time.perf_counter() - t
-ru0 = resource.getrusage(resource.RUSAGE_SELF)
-t = time.perf_counter()
+c2, w2 = time.process_time(), time.perf_counter()
 (s, (j, res, its)), g = f(1.0); jax.block_until_ready(g)
-t2 = time.perf_counter() - t
-ru = resource.getrusage(resource.RUSAGE_SELF)
-cpu2 = ru.ru_utime + ru.ru_stime - ru0.ru_utime - ru0.ru_stime
-rss, cpu = ru.ru_maxrss / 1e6, ru.ru_utime + ru.ru_stime
-print(f"  N={n:2d} d={2**n:5d}: first call {t1:6.1f} s, second {t2:6.1f} s (CPU time of the "
-      f"second {cpu2:.0f} s, process {cpu:.0f} s in all), forward "
-      f"GMRES its {int(its)}, residual {float(res):.1e}, sigma {float(s):.6e}, "
-      f"J_0 {float(j[0]):.6e}, dsigma/dJ {float(g):.6e}, peak RSS {rss:.2f} GB", flush=True)
+c3, w3 = time.process_time(), time.perf_counter()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+print(f"  N={n:2d} d={2**n:5d} {'sectors' if sectors else 'full   '}: first call {w2 - w1:6.1f} s "
+      f"wall / {c2 - c1:6.1f} s CPU (with compilation; setup {w1 - w0:.1f} s wall), second "
+      f"{w3 - w2:6.1f} s wall / {c3 - c2:6.1f} s CPU; GMRES its {int(its)} (forward), residual "
+      f"{float(res):.1e}, sigma {float(s):.9e}, J_0 {float(j[0]):.9e}, dsigma/dJ "
+      f"{float(g):.9e}, peak RSS {rss:.2f} GB, load {os.getloadavg()[0]:.1f}", flush=True)
 """
 
 
-def bench_chain(sizes):
+def bench_chain(sizes, sectors=True):
     print("XXZ chain with boundary baths, GKLSKrylov, value_and_grad of σ w.r.t. J")
     for n in sizes:
-        restart = 40 if n <= 10 else 20
         p = subprocess.run(
-            [sys.executable, "-c", CHAIN_WORKER, str(n), str(restart)],
+            [sys.executable, "-c", CHAIN_WORKER, str(n), "40", "1" if sectors else "0"],
             capture_output=True,
             text=True,
             timeout=3000,
         )
-        print(p.stdout.strip() or f"  N={n}: failed\n{p.stderr[-2000:]}")
+        print(p.stdout.strip() or f"  N={n}: failed\n{p.stderr[-2000:]}", flush=True)
 
 
 def main():
@@ -169,11 +173,14 @@ def main():
     ap.add_argument("--qutip-points", type=int, default=40)
     ap.add_argument("--chain", type=int, nargs="*", default=[10, 12])
     ap.add_argument("--skip-chain", action="store_true")
+    ap.add_argument("--chain-only", action="store_true")
+    ap.add_argument("--full-space", action="store_true")
     a = ap.parse_args()
     print(f"jax {jax.__version__}, jaxqep {jaxqep.__version__}, devices {jax.devices()}")
-    bench_pair(a.points, a.qutip_points)
+    if not a.chain_only:
+        bench_pair(a.points, a.qutip_points)
     if not a.skip_chain:
-        bench_chain(a.chain)
+        bench_chain(a.chain, sectors=not a.full_space)
     print(
         f"peak RSS of the main process: "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"

@@ -22,12 +22,21 @@ class GKLSKrylov(AbstractKrylovSolver):
     differentiated (one adjoint Krylov solve per gradient); the preconditioner is held
     fixed (``stop_gradient``). Memory ``O(restart · d²)``.
 
+    Symmetry sectors: when the model's static patterns show a conserved quantity whose
+    eigenspaces the jumps map one onto one (an XXZ chain with boundary ``σ±`` baths
+    conserves the magnetisation), the steady state is block diagonal and the solve runs on
+    the blocks only (``Σ_a n_a²`` unknowns, ``C(2N, N)`` for an N-site chain), with one
+    ``eigh`` per block in the preconditioner (:mod:`jaxqep.thermal._sectors`). The
+    structure is read from the patterns and verified; without it the full space is used.
+
     Args:
         rtol: relative tolerance of GMRES on the bordered system.
         residual_tol: largest accepted ``‖L(ρ)‖_F`` of the returned state.
         max_steps: iteration cap.
         restart: Krylov dimension between restarts.
         stagnation_cycles: restart cycles without progress before giving up.
+        sectors: use the block-diagonal sector structure when the model has one
+            (``False``: always the full space).
 
     Example:
         >>> import jaxqep
@@ -42,3 +51,4 @@ class GKLSKrylov(AbstractKrylovSolver):
     max_steps: int = 2000
     restart: int = 40
     stagnation_cycles: int = 10
+    sectors: bool = True

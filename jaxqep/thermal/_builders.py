@@ -592,6 +592,10 @@ def xxz_chain(
         hp[idx[bits], flip[bits]] = True
     jp = np.zeros((4, d, d), bool)
     for k, site in enumerate((0, 0, n_sites - 1, n_sites - 1)):
+        # local_jumps gives (lowering, raising) per site: σ⁻ takes a set bit (spin up,
+        # basis state |0⟩ of the site) to a cleared one, σ⁺ the reverse. One direction
+        # per jump keeps the magnetisation sectors visible under jit (thermal._sectors).
         bit = 1 << (n_sites - site - 1)
-        jp[k, idx, idx ^ bit] = True
+        src = idx[(idx & bit) != 0] if k % 2 == 0 else idx[(idx & bit) == 0]
+        jp[k, src ^ bit, src] = True
     return GKLSModel(h, jumps, (0, 0, 1, 1), jnp.stack([b0, b1]).astype(float), pattern=(hp, jp))

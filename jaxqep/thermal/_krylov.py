@@ -23,6 +23,12 @@ equation it still removes the population bottleneck. Each application costs two
 basis changes (four real ``d × d`` products for real ``H``, via
 ``pack(V†XV) = Vᵀ pack(X) V``). Setup: one ``eigh`` and ``2K`` products, done once and
 held fixed (``stop_gradient``: the preconditioner only changes the iteration count).
+
+Sectors: when the model carries a block structure (``GKLSModel.sectors``: a conserved
+quantity whose eigenspaces the jumps map one onto one, e.g. the magnetisation of an XXZ
+chain with boundary ``σ±`` baths), the same preconditioned GMRES runs on the block-diagonal
+matrices only, with one ``eigh`` per block (:mod:`jaxqep.thermal._sectors`); otherwise, or
+with ``GKLSKrylov(sectors=False)``, on the full space as below.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from .._solution import RESULTS, SteadyStateSolution, make_stats
 from ..qrm._iterative import _ell_pattern, _pack, _solve_packed, _unpack
 from ..solvers import GKLSKrylov
 from ._model import GKLSModel
+from ._sectors import find_sectors, solve_sectors
 from ._thermo import entropy_production_at
 
 __all__: list[str] = []
@@ -122,12 +129,12 @@ def _secular_preconditioner(model: GKLSModel, g):
     """Packed ``S -> M(S)``: the secular approximation of the bordered ``L``, inverted."""
     h, ls, g = jax.lax.stop_gradient((model.H, model.jumps, g))
     d = model.d
-    if model.real:
-        h = jnp.real(h)
+    if model.real:  # real H and jumps (by dtype): real eigenvectors and products
+        h, ls, g = jnp.real(h), jnp.real(ls), jnp.real(g)
     e, v = jnp.linalg.eigh(h)
     vd = jnp.conj(v.T)
-    gm = jnp.real(jnp.diagonal(vd @ g.astype(vd.dtype) @ v))
-    w = sum(jnp.abs(vd @ ls[i].astype(vd.dtype) @ v) ** 2 for i in range(model.n_jumps))
+    gm = jnp.real(jnp.diagonal(vd @ g @ v))
+    w = sum(jnp.abs(vd @ ls[i] @ v) ** 2 for i in range(model.n_jumps))
     lu = jsl.lu_factor(w - jnp.diag(gm) + 1.0 / d)  # bordered Pauli matrix
     off = ~jnp.eye(d, dtype=bool)
     denom = -1j * (e[:, None] - e[None, :]) - 0.5 * (gm[:, None] + gm[None, :])
@@ -153,6 +160,16 @@ def _secular_preconditioner(model: GKLSModel, g):
 
 
 def _krylov_state(problem: GKLSModel, solver: GKLSKrylov):
+    """``(solution, per-jump currents at it)``: on the sectors if the model has them."""
+    sec = find_sectors(problem) if solver.sectors else None
+    if sec is not None:
+        out = solve_sectors(problem, sec, solver.options())
+        sol = SteadyStateSolution(
+            rho=out.rho,
+            result=RESULTS.successful,
+            stats=make_stats(out.residual, None, out.iterations),
+        )
+        return sol, lambda rho, energy: out.currents
     apply, g, currents = _operators(problem)
     dtype = jnp.real(problem.H).dtype
     precond = _secular_preconditioner(problem, g)

@@ -87,7 +87,9 @@ class GKLSModel(AbstractProblem):
         pattern: optional static non-zero patterns ``(H_pattern (d, d), jump_pattern
             (K, d, d))`` (boolean numpy arrays containing every non-zero) for the sparse
             products of the matrix-free solver when ``H``/``jumps`` are traced; read from
-            the values when they are concrete and ``d > 32``.
+            the values when they are concrete and ``d > 32``. The static field ``sectors``
+            (:func:`jaxqep.thermal._sectors.detect_sectors`) is read from the same values or
+            patterns: a conserved quantity with block-diagonal steady states, or ``None``.
 
     Raises:
         ValueError: non-Hermitian ``H``/``reference``, wrong shapes, labels out of range,
@@ -116,6 +118,7 @@ class GKLSModel(AbstractProblem):
     h_pattern: StaticPattern | None = eqx.field(static=True)
     jump_pattern: StaticPattern | None = eqx.field(static=True)
     real: bool = eqx.field(static=True)
+    sectors: object = eqx.field(static=True)  # thermal._sectors.Sectors | None
 
     def __init__(
         self,
@@ -170,6 +173,9 @@ class GKLSModel(AbstractProblem):
         self.baths = labels
         self.n_baths = b
         self.h_pattern, self.jump_pattern = _patterns(h, ls, pattern)
+        from ._sectors import detect_sectors  # block-diagonal steady states, if any
+
+        self.sectors = detect_sectors(h, ls, *(pattern or (self.h_pattern, self.jump_pattern)))
         # Real H and jumps (by dtype): real arithmetic in the matrix-free preconditioner.
         self.real = not (jnp.iscomplexobj(h) or jnp.iscomplexobj(ls))
 
