@@ -275,8 +275,12 @@ def _plot_eq31(e31: dict, path: str, plt) -> None:
             ax.loglog(e31["L"], np.abs(e31[key][k]), "o", color=line.get_color(), label=label)
     axes[0].set_ylabel("Π_NESS (exact: o, eq. 31: line)")
     axes[1].set_ylabel("|j| (exact: o, eq. 30: line)")
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
     for ax in axes:
         ax.set_xlabel("L")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.legend(fontsize=8)
     fit = e31["fits"]["1e-06"]["pi"]
     fig.suptitle(f"Eq. (31): γ=1e-6, λ=3e-7, n1=1, nL=2; diffusive exponent {fit:.3f}")
