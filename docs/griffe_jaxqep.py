@@ -20,6 +20,21 @@ class SingularExampleSection(griffe.Extension):
             obj.docstring.value = _EXAMPLE.sub(r"\1Examples:", obj.docstring.value)
 
 
+_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|data|attr|obj|exc):`~?([^`]+)`")
+
+
+class SphinxRoles(griffe.Extension):
+    """Render the Sphinx roles some docstrings use (``:func:`jaxqep.x```) as inline code.
+
+    mkdocstrings' Google parser does not know reStructuredText roles, which would otherwise
+    appear literally (colons, role name and back-quotes) on the site.
+    """
+
+    def on_instance(self, *, obj: griffe.Object, **kwargs) -> None:
+        if obj.docstring is not None and ":`" in obj.docstring.value:
+            obj.docstring.value = _ROLE.sub(r"`\1`", obj.docstring.value)
+
+
 class RedundantAliasExports(griffe.Extension):
     """Treat ``from ._impl import name as name`` in a jaxqep namespace as an export.
 
