@@ -218,7 +218,7 @@ _EXPORT_SCRIPT = textwrap.dedent(
         "entropy_production chain (Tridiagonal)": (
             lambda s: jaxqep.entropy_production(jaxqep.GaussianNetwork(H, g, n, s)).total,
             (0.1 * jnp.ones(L),)),
-        "entropy_production lattice (EighKrylov)": (
+        "entropy_production lattice (EighSchur)": (
             lambda s: jaxqep.entropy_production(jaxqep.GaussianNetwork(Hl, gl, gl, s)).total,
             (0.05 * jnp.ones(49),)),
         "steady_state": (
@@ -305,7 +305,7 @@ def buttiker_loop(H, g, n, Gamma, tol=1e-12, maxiter=5000):
 def test_lattice_12x12_vs_converged_buttiker_loop():
     H, g, n, sc = _lattice_problem(12)
     net = jaxqep.GaussianNetwork(H, g, n, sc)
-    assert isinstance(net.default_solver(), solvers.EighKrylov)
+    assert isinstance(net.default_solver(), solvers.EighSchur)
     ep = jaxqep.entropy_production(net)
     C_loop = buttiker_loop(H, g, n, sc)
     np.testing.assert_allclose(np.asarray(ep.covariance), C_loop, atol=1e-9 * np.abs(C_loop).max())

@@ -10,6 +10,9 @@ Pass one to :func:`jaxqep.steady_state` or :func:`jaxqep.entropy_production`;
 * :class:`MatrixFree`: :class:`jaxqep.TripartiteResetModel` (default above d = 32).
 * :class:`DenseLU` also serves :class:`jaxqep.GKLSModel` (default up to d = 32);
   :class:`GKLSKrylov`: :class:`jaxqep.GKLSModel`, matrix-free (default above d = 32).
+* Gaussian networks (:class:`jaxqep.GaussianNetwork`): :class:`DirectLyapunov`, :class:`Eig`,
+  :class:`SignIteration`, :class:`Tridiagonal` (chains), :class:`EighKrylov` and
+  :class:`EighSchur` (self-consistent reservoirs on large networks; the default from L = 48).
 * :class:`SqueezedLyapunov`: :class:`jaxqep.SqueezedGaussianNetwork` (its default).
 """
 
@@ -19,6 +22,7 @@ from ._closed_form import ClosedForm as ClosedForm
 from ._dense import DenseLU as DenseLU
 from ._gaussian_direct import DirectLyapunov as DirectLyapunov
 from ._gaussian_eig import Eig as Eig
+from ._gaussian_eigh_schur import EighSchur as EighSchur
 from ._gaussian_krylov import EighKrylov as EighKrylov
 from ._gaussian_sign import SignIteration as SignIteration
 from ._gaussian_squeezed import SqueezedLyapunov as SqueezedLyapunov

@@ -19,7 +19,8 @@ class Auto(AbstractSolver):
       :class:`MatrixFree` above.
     - :class:`jaxqep.SuperoperatorModel`: :class:`DenseLU`.
     - :class:`jaxqep.GaussianNetwork`: :class:`Tridiagonal` for chains whose NESS is
-      tridiagonal, :class:`EighKrylov` with self-consistent reservoirs from ``L = 48``,
+      tridiagonal, :class:`EighKrylov` with self-consistent reservoirs from ``L = 48``
+      (as its fast path ``EighSchur``, see ``jaxqep.solvers._gaussian_eigh_schur``),
       :class:`DirectLyapunov` otherwise (and ``Tridiagonal(fallback=True)`` when the
       structure was not known at construction).
     - :class:`jaxqep.GKLSModel`: :class:`DenseLU` up to ``d = 32``, :class:`GKLSKrylov`

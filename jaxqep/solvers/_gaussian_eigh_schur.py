@@ -1,0 +1,245 @@
+"""Self-consistent reservoirs on large networks whose damping is uniform except on a few
+sites (lattices with a Büttiker probe on every site and a few physical baths): GMRES on
+``diag X`` and the bath rows of the NESS only (why: see :func:`eigh_schur_solve`)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import lineax as lx
+from jaxtyping import Array
+
+from .._krylov import GMRES
+from .._solution import RESULTS
+from ..gaussian._lyapunov import RESIDUAL_TOL, _probe_residual, lazy_fallback
+from ._gaussian_common import register_gaussian
+from ._gaussian_krylov import (
+    EighKrylov,
+    _route as _krylov_route,
+)
+
+__all__ = ["EighSchur", "eigh_schur_solve", "SCHUR_MIN_SIZE"]
+
+# Smallest network for which Auto prefers EighSchur to DirectLyapunov (with
+# self-consistent reservoirs), measured on random networks with probes on every site.
+SCHUR_MIN_SIZE = 48
+
+
+def damping_split(A: Array, sites: int) -> tuple[Array, Array, Array, Array]:
+    """``d = d̄ + Σ_{k ∈ idx} δ_k e_k`` for the damping ``d = -diag(A + A^†)``.
+
+    ``d̄`` is the median damping and ``idx`` the ``sites`` sites (static count) where
+    ``|d - d̄|`` is largest. Returns ``(dbar, idx, delta, exact)``; ``exact`` is False
+    when the damping deviates from ``d̄`` on more sites than that (beyond rounding).
+    """
+    n = A.shape[0]
+    m = min(int(sites), n)
+    rdt = jnp.real(A).dtype
+    d = -2.0 * jnp.real(jnp.diagonal(A))
+    dbar = jnp.median(d)
+    dev = d - dbar
+    idx = jnp.argsort(-jnp.abs(dev))[:m]
+    rest = jnp.max(jnp.abs(dev).at[idx].set(0.0)) if m < n else jnp.zeros((), rdt)
+    exact = (rest <= 8 * jnp.finfo(rdt).eps * jnp.max(jnp.abs(d))) & (dbar > 0)
+    return dbar, idx, dev[idx], exact
+
+
+def eigh_schur_solve(
+    A: Array,
+    g: Array | None,
+    B: Array,
+    *,
+    sites: int = 8,
+    real_u: bool = False,
+    rtol: float = 1e-13,
+    restart: int = 40,
+    max_steps: int = 400,
+) -> tuple[Array, Array, Array]:
+    """(*) exactly, by GMRES on ``diag X`` and the rows of ``X`` at the bath sites.
+
+    Why this method (issue 14; measured on the 2-core development machine, see
+    ``benchmarks/bench_gaussian.py``): with ``A = iK - D/2`` (``K`` Hermitian, ``D =
+    diag d``) and ``K = U Ω U^†`` (one Hermitian ``eigh``, real for real ``H``), split the
+    damping as ``d = d̄ + δ`` with ``d̄`` the median damping (the probe rate shared by
+    most sites) and ``δ`` supported on at most ``sites`` sites ``b`` (the physical baths).
+    With ``𝓖 = (i[K, ·] - d̄)⁻¹`` (elementwise ``1/(i(ω_i - ω_j) - d̄)`` in the
+    eigenbasis), (*) reads
+
+        X = 𝓖(B + ½{Diag δ, X} - Diag(Γ ∘ diag X)),
+
+    whose right-hand side depends on ``X`` only through ``c = diag X`` and the rows
+    ``R = X[b, :]`` (``X[:, b] = R^†`` for Hermitian ``X``). GMRES (the package's) runs on
+    these ``L + |b| L`` unknowns; every step is ``U^† Diag(q) U`` (one real matmul for
+    real ``U``), an elementwise product, and ``diag(U N U^†)`` for the Hermitian result
+    ``N`` (one more: the antisymmetric imaginary part of ``N`` has no diagonal), plus
+    ``O(|b| L²)`` for the bath rows; the full ``X`` is formed once at the end. Two real
+    matmuls per step instead of the eight of :func:`~jaxqep.gaussian._lyapunov.
+    eigh_krylov_solve` (same iteration count: the reduced operator is the full one
+    restricted to the range of its non-identity part); no non-Hermitian
+    eigendecomposition, no outer Büttiker loop, lowers on every backend. Complex ``H``:
+    the same with complex ``U`` (two complex matmuls per step). A non-Hermitian ``B``
+    (cotangents) is split into two Hermitian solves, the second only where needed.
+
+    Returns ``(X, ok, steps)``; ``ok`` is False if the damping deviates from ``d̄`` on
+    more than ``sites`` sites, ``d̄ <= 0``, or GMRES did not converge (callers fall back).
+    """
+    n = A.shape[0]
+    rdt = jnp.real(A).dtype
+    Ah = jnp.conj(A.T)
+    K = (A - Ah) / 2j
+    K = 0.5 * (K + jnp.conj(K.T))
+    dbar, idx, delta, exact = damping_split(A, sites)
+    dbar_safe = jnp.where(dbar > 0, dbar, 1.0)
+    if real_u:
+        w, U = jnp.linalg.eigh(jnp.real(K))
+        Ut = U.T
+    else:
+        w, U = jnp.linalg.eigh(K)
+        Ut = jnp.conj(U.T)
+    Pinv = 1.0 / (1j * (w[:, None] - w[None, :]) - dbar_safe)
+    Ub = U[idx, :]
+    UbH = jnp.conj(Ub.T)
+    gg = jnp.zeros(n, rdt) if g is None else g.astype(rdt)
+
+    def left(M, V):  # M @ V, real products when V is real and M complex
+        if real_u:
+            return (jnp.real(M) @ V) + 1j * (jnp.imag(M) @ V)
+        return M @ V
+
+    def source(c, R):
+        # U^† (½{Diag δ, X} - Diag(Γ ∘ c)) U, X Hermitian with diag c and rows R.
+        T = 0.5 * delta[:, None] * left(R, U)
+        return (Ut * (-gg * c)[None, :]) @ U + (UbH @ T + jnp.conj(T.T) @ Ub)
+
+    def outputs(N):
+        # diag(U N U^†) and its rows b, for Hermitian N.
+        if real_u:
+            dg = jnp.sum((U @ jnp.real(N)) * U, axis=1)
+        else:
+            dg = jnp.real(jnp.sum((U @ N) * jnp.conj(U), axis=1))
+        return dg, left(Ub @ N, Ut)
+
+    def op(z):
+        c, Rr, Ri = z
+        dg, rows = outputs(Pinv * source(c, Rr + 1j * Ri))
+        return (c - dg, Rr - jnp.real(rows), Ri - jnp.imag(rows))
+
+    def solve_hermitian(Bh):
+        # U^† Bh U (for real U: real products only).
+        N0 = Pinv * (left(left(Bh.T, U).T, U) if real_u else Ut @ Bh @ U)
+        dg0, rows0 = outputs(N0)
+        rhs = (dg0, jnp.real(rows0), jnp.imag(rows0))
+        struct = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), rhs)
+        sol = lx.linear_solve(
+            lx.FunctionLinearOperator(op, struct),
+            rhs,
+            GMRES(rtol=rtol, atol=0.0, restart=restart, max_steps=max_steps,
+                  stagnation_cycles=3),
+            throw=False,
+        )
+        c, Rr, Ri = sol.value
+        N = N0 + Pinv * source(c, Rr + 1j * Ri)
+        X = left(left(N.T, Ut).T, Ut) if real_u else U @ N @ Ut
+        steps = jnp.asarray(sol.stats["num_steps"], jnp.int32)
+        return X, sol.result == lx.RESULTS.successful, steps
+
+    # B = Bh + i Ba with Bh, Ba Hermitian; X = Xh + i Xa. One traced solve in a loop of at
+    # most two passes (the second only where Ba != 0: adjoint solves), so the GMRES is
+    # compiled once.
+    Bh = 0.5 * (B + jnp.conj(B.T))
+    Ba = (B - jnp.conj(B.T)) / 2j
+    passes = jnp.where(jnp.all(Ba == 0), 1, 2)
+
+    def body(st):
+        k, X, ok, steps = st
+        Xk, okk, sk = solve_hermitian(jnp.where(k == 0, Bh, Ba))
+        X = X + jnp.where(k == 0, 1.0, 1j) * Xk
+        return k + 1, X, ok & okk, steps + sk
+
+    init = (jnp.asarray(0), jnp.zeros((n, n), A.dtype), jnp.asarray(True),
+            jnp.zeros((), jnp.int32))
+    _, X, ok, steps = jax.lax.while_loop(lambda st: st[0] < passes, body, init)
+    ok = ok & exact & jnp.all(jnp.isfinite(X))
+    return X, ok, steps
+
+
+class EighSchur(EighKrylov):
+    """:class:`EighKrylov`'s fast path: GMRES on ``diag C`` and the bath rows of the NESS.
+
+    For :class:`jaxqep.GaussianNetwork` with self-consistent reservoirs whose damping
+    ``γ_k + Γ_k`` is the same on all sites but at most ``sites`` of them (a Büttiker probe
+    on every site and a few physical baths: lattices, random networks). One Hermitian
+    ``eigh`` (real for real ``H``), then two real matmuls per Krylov step (:class:`EighKrylov`
+    needs eight) and ``O(sites L²)``; exact, no outer loop, every backend. Where the
+    damping is not of that form, GMRES does not converge, or the residual (on two probe
+    vectors) is not at rounding level, the solve continues as :class:`EighKrylov` (with its
+    own fallback to :class:`DirectLyapunov` when ``fallback=True``); the full residual is
+    verified in any case. Implicitly differentiated (the adjoint equation by the same
+    method). The default of :class:`Auto` with self-consistent reservoirs from ``L = 48`` on.
+
+    Args:
+        rtol: GMRES tolerance on the reduced system (and on :class:`EighKrylov`'s).
+        restart: Krylov dimension between restarts.
+        max_steps: iteration cap.
+        fallback: let the :class:`EighKrylov` continuation fall back to
+            :class:`DirectLyapunov` where its GMRES fails.
+        sites: how many sites may carry a damping different from the common one (static;
+            the unknowns are ``L (1 + 2 sites)`` real numbers).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxqep
+        >>> H = jaxqep.gaussian.lattice_hamiltonian(4, 4, 1.0, 0.5)
+        >>> g = jnp.zeros(16).at[0].set(0.1).at[-1].set(0.1)
+        >>> n = jnp.zeros(16).at[0].set(1.0).at[-1].set(2.0)
+        >>> net = jaxqep.GaussianNetwork(H, g, n, 0.05 * jnp.ones(16))
+        >>> a = jaxqep.entropy_production(net, jaxqep.solvers.EighSchur(fallback=False))
+        >>> b = jaxqep.entropy_production(net, jaxqep.solvers.DirectLyapunov())
+        >>> bool(abs(a.total / b.total - 1) < 1e-9), int(a.iterations) > 0
+        (True, True)
+    """
+
+    sites: int = 8
+
+    def __check_init__(self):
+        if int(self.sites) < 1:
+            raise ValueError(f"EighSchur: sites must be >= 1, got {self.sites!r}")
+
+
+def _route(A, g, B, *, real_u, solver):
+    _, _, _, exact = damping_split(A, solver.sites)
+    n = A.shape[0]
+    init = (jnp.zeros((n, n), A.dtype), jnp.asarray(False), jnp.zeros((), jnp.int32))
+
+    def schur():
+        return eigh_schur_solve(
+            A, g, B, sites=solver.sites, real_u=real_u, rtol=solver.rtol,
+            restart=solver.restart, max_steps=solver.max_steps,
+        )
+
+    # The Schur solve only where the damping has the required form (lazily, also under
+    # vmap), then EighKrylov where it did not apply or did not reach rounding level.
+    X, ok, steps = lazy_fallback(~exact, init, schur)
+    good = ok & (_probe_residual(A, g, X, B) <= RESIDUAL_TOL)
+
+    def krylov():
+        Xk, (okk, sk) = _krylov_route(A, g, B, real_u=real_u, solver=solver)
+        return Xk, (okk, (steps + sk).astype(jnp.int32))
+
+    return lazy_fallback(good, (X, (ok, steps)), krylov)
+
+
+def _routes(problem, solver):
+    r = partial(_route, real_u=problem.real_h, solver=solver)
+    return dict(
+        route=r,
+        transpose_route=r,
+        name="EighSchur",
+        failure=RESULTS.not_converged,
+        hint=": GMRES did not converge (raise max_steps, or use fallback=True or "
+        "DirectLyapunov())",
+    )
+
+
+register_gaussian(EighSchur, _routes)
