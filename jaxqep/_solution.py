@@ -24,7 +24,13 @@ import equinox.internal as eqxi
 import jax.numpy as jnp
 from jaxtyping import Array
 
-__all__ = ["RESULTS", "Stats", "SteadyStateSolution", "ILL_CONDITIONED_THRESHOLD"]
+__all__ = [
+    "RESULTS",
+    "Stats",
+    "AbstractStatsResult",
+    "SteadyStateSolution",
+    "ILL_CONDITIONED_THRESHOLD",
+]
 
 # κ · eps above this makes the answer meaningless (relative error ~ κ · eps).
 ILL_CONDITIONED_THRESHOLD = 1e-3
@@ -92,7 +98,23 @@ def make_stats(residual, condition=None, iterations=None) -> Stats:
     return Stats(residual=jnp.real(residual), condition=jnp.real(cond), iterations=its)
 
 
-class SteadyStateSolution(eqx.Module):
+class AbstractStatsResult(eqx.Module):
+    """A result carrying :class:`Stats`; ``residual`` and ``condition`` read through to it."""
+
+    stats: eqx.AbstractVar[Stats]
+
+    @property
+    def residual(self) -> Array:
+        """``stats.residual``."""
+        return self.stats.residual
+
+    @property
+    def condition(self) -> Array:
+        """``stats.condition``."""
+        return self.stats.condition
+
+
+class SteadyStateSolution(AbstractStatsResult):
     """The steady state of a problem (returned by :func:`jaxqep.steady_state`).
 
     Attributes:
@@ -105,13 +127,3 @@ class SteadyStateSolution(eqx.Module):
     rho: Array
     result: RESULTS
     stats: Stats
-
-    @property
-    def residual(self) -> Array:
-        """``stats.residual``."""
-        return self.stats.residual
-
-    @property
-    def condition(self) -> Array:
-        """``stats.condition``."""
-        return self.stats.condition

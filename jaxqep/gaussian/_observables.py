@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
-from .._solution import RESULTS, Stats, make_stats
+from .._solution import RESULTS, AbstractStatsResult, Stats, make_stats
 
 __all__ = [
     "GaussianEntropyProduction",
@@ -167,7 +167,7 @@ def pi_from_currents(currents: ArrayLike, gammas: ArrayLike, occupations: ArrayL
     return 0.5 * jnp.sum(j * (f[:, None] - f[None, :]))
 
 
-class GaussianSteadyState(eqx.Module):
+class GaussianSteadyState(AbstractStatsResult):
     """The NESS of a Gaussian network (:func:`jaxqep.steady_state` of a
     :class:`~jaxqep.GaussianNetwork`).
 
@@ -182,16 +182,6 @@ class GaussianSteadyState(eqx.Module):
     covariance: Array
     result: RESULTS
     stats: Stats
-
-    @property
-    def residual(self) -> Array:
-        """``stats.residual``."""
-        return self.stats.residual
-
-    @property
-    def condition(self) -> Array:
-        """``stats.condition``."""
-        return self.stats.condition
 
 
 class GaussianEntropyProduction(eqx.Module):

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
-from .._solution import RESULTS, Stats, make_stats
+from .._solution import RESULTS, AbstractStatsResult, Stats, make_stats
 from ._observables import energy_currents, wigner_covariance
 
 __all__ = [
@@ -196,7 +196,7 @@ def squeezed_entropy_production_rates(
     return pi
 
 
-class SqueezedGaussianSteadyState(eqx.Module):
+class SqueezedGaussianSteadyState(AbstractStatsResult):
     """The NESS of a :class:`~jaxqep.SqueezedGaussianNetwork` (:func:`jaxqep.steady_state`).
 
     Attributes:
@@ -216,16 +216,6 @@ class SqueezedGaussianSteadyState(eqx.Module):
     def wigner_covariance(self) -> Array:
         """The 2L×2L Wigner covariance Θ (interleaved order)."""
         return wigner_covariance(self.covariance, self.squeezing)
-
-    @property
-    def residual(self) -> Array:
-        """``stats.residual``."""
-        return self.stats.residual
-
-    @property
-    def condition(self) -> Array:
-        """``stats.condition``."""
-        return self.stats.condition
 
 
 class SqueezedGaussianEntropyProduction(eqx.Module):
