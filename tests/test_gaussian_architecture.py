@@ -218,8 +218,13 @@ _EXPORT_SCRIPT = textwrap.dedent(
         "entropy_production chain (Tridiagonal)": (
             lambda s: jaxqep.entropy_production(jaxqep.GaussianNetwork(H, g, n, s)).total,
             (0.1 * jnp.ones(L),)),
-        "entropy_production lattice (EighSchur)": (
+        "entropy_production lattice (KroneckerSchur)": (
             lambda s: jaxqep.entropy_production(jaxqep.GaussianNetwork(Hl, gl, gl, s)).total,
+            (0.05 * jnp.ones(49),)),
+        "entropy_production network (EighSchur)": (
+            lambda s: jaxqep.entropy_production(jaxqep.GaussianNetwork(
+                Hl + 0.01 * jnp.cos(jnp.arange(49.0))[:, None] * jnp.cos(jnp.arange(49.0)),
+                gl, gl, s)).total,
             (0.05 * jnp.ones(49),)),
         "steady_state": (
             lambda g: jaxqep.steady_state(jaxqep.GaussianNetwork(H, g, n)).covariance, (g,)),

@@ -13,7 +13,13 @@ from jaxtyping import Array, ArrayLike
 from .._problem import AbstractProblem
 from .._validate import check
 
-__all__ = ["GaussianNetwork", "bose_einstein", "validate_inputs", "detect_structure"]
+__all__ = [
+    "GaussianNetwork",
+    "bose_einstein",
+    "validate_inputs",
+    "detect_structure",
+    "detect_kronecker",
+]
 
 # Relative tolerance of the Hermiticity check on H (round-off of user-built matrices).
 _HERM_RTOL = 1e-10
@@ -156,6 +162,44 @@ def _chain_or_general(h, g, s, has_sc: bool) -> str:
     return "tridiagonal_chain" if (uniform and ends_only and damped) else "general"
 
 
+def detect_kronecker(h) -> tuple[int, int] | None:
+    """``(l_x, l_y)`` if the concrete Hermitian ``h`` is a Kronecker sum ``H_x ⊗ 1 + 1 ⊗
+    H_y`` (site ``(i, j)`` at index ``i l_y + j``, both factors at least 2), else ``None``.
+
+    Of several factorisations the most balanced one (smallest ``l_x + l_y``). Cost
+    ``O(L²)`` once, at construction: only factorisations whose non-zero pattern fits
+    (``h[(i, j), (k, l)] = 0`` unless ``i = k`` or ``j = l``) are compared entrywise.
+    """
+    h = np.asarray(h)
+    L = h.shape[0]
+    if L < 4:
+        return None
+    rows, cols = np.nonzero(h)
+    scale = float(np.abs(h).max()) if rows.size else 0.0
+    if scale == 0.0:
+        return None
+    best = None
+    for lx in range(2, L // 2 + 1):
+        if L % lx:
+            continue
+        ly = L // lx
+        if rows.size > L * (lx + ly - 1):
+            continue
+        i, j = np.divmod(rows, ly)
+        k, l = np.divmod(cols, ly)
+        if np.any((i != k) & (j != l)):
+            continue
+        h4 = h.reshape(lx, ly, lx, ly)
+        hx = h4[:, 0, :, 0]
+        hy = h4[0, :, 0, :] - h4[0, 0, 0, 0] * np.eye(ly)
+        rec = np.kron(hx, np.eye(ly)) + np.kron(np.eye(lx), hy)
+        if np.max(np.abs(rec - h)) > 64 * np.finfo(float).eps * scale:
+            continue
+        if best is None or lx + ly < sum(best):
+            best = (lx, ly)
+    return best
+
+
 class GaussianNetwork(AbstractProblem):
     """A network of L bosonic modes, ``H = Σ_kl H_kl a_k† a_l``, with local baths.
 
@@ -184,6 +228,9 @@ class GaussianNetwork(AbstractProblem):
         occupations: ``(L,)`` bath occupations.
         sc_rates: ``(L,)`` self-consistent rates or ``None``.
         structure: ``"tridiagonal_chain"``, ``"general"`` or ``"unknown"`` (static).
+        kron_shape: ``(l_x, l_y)`` where ``H`` was concrete and a Kronecker sum
+            ``H_x ⊗ 1 + 1 ⊗ H_y`` (a rectangular lattice; see :func:`detect_kronecker`)
+            and the network has self-consistent reservoirs, else ``None`` (static).
         real_h: ``H`` was concrete and real at construction (static).
 
     Raises:
@@ -208,6 +255,7 @@ class GaussianNetwork(AbstractProblem):
     sc_rates: Array | None = None
     structure: str = eqx.field(static=True, default="unknown")
     real_h: bool = eqx.field(static=True, default=False)
+    kron_shape: tuple[int, int] | None = eqx.field(static=True, default=None)
 
     def __init__(self, H, gammas, occupations, sc_rates=None):
         # Structure from the raw input: inside a jit trace every operation on a concrete
@@ -223,6 +271,11 @@ class GaussianNetwork(AbstractProblem):
             h = 0.5 * (h + np.conj(h.T))
             self.structure = detect_structure(h, raw[1], raw[2])
             self.real_h = bool(np.all(np.imag(h) == 0))
+            self.kron_shape = (
+                detect_kronecker(h)
+                if sc_rates is not None and self.structure == "general"
+                else None
+            )
         else:
             self.structure = "unknown"
             self.real_h = False
@@ -260,6 +313,11 @@ class GaussianNetwork(AbstractProblem):
             return Tridiagonal()
         if self.structure == "unknown":
             return Tridiagonal(fallback=True)
+        if self.size >= KRYLOV_MIN_SIZE and self.kron_shape is not None:
+            # A rectangular lattice: EighSchur in the Kronecker eigenbasis U_x ⊗ U_y.
+            from ..solvers._gaussian_kron_schur import KroneckerSchur
+
+            return KroneckerSchur(shape=self.kron_shape)
         if self.size >= KRYLOV_MIN_SIZE:
             # EighSchur: EighKrylov's fast path (2 instead of 8 real matmuls per step where
             # the damping is uniform but on a few sites), continuing as EighKrylov elsewhere.

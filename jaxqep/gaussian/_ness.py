@@ -113,7 +113,10 @@ def solve_ness(
     C = 0.5 * (X + jnp.conj(X.T))
     C = check(C, ~ok, _NO_NESS, RESULTS.no_ness)
     # C is exactly Hermitian (½(X + X^†) rounds symmetrically): one matmul, not two.
-    residual = jax.lax.stop_gradient(relative_residual(A, sc_rates, C, B, hermitian=True))
+    residual = jax.lax.stop_gradient(
+        relative_residual(A, sc_rates, C, B, hermitian=True,
+                          real_h=bool(getattr(net, "real_h", False)))
+    )
     C = check(
         C,
         ok & ~(residual <= RESIDUAL_TOL),

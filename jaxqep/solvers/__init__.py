@@ -12,7 +12,9 @@ Pass one to :func:`jaxqep.steady_state` or :func:`jaxqep.entropy_production`;
   :class:`GKLSKrylov`: :class:`jaxqep.GKLSModel`, matrix-free (default above d = 32).
 * Gaussian networks (:class:`jaxqep.GaussianNetwork`): :class:`DirectLyapunov`, :class:`Eig`,
   :class:`SignIteration`, :class:`Tridiagonal` (chains), :class:`EighKrylov` and
-  :class:`EighSchur` (self-consistent reservoirs on large networks; the default from L = 48).
+  :class:`EighSchur` (self-consistent reservoirs on large networks; the default from L = 48),
+  :class:`KroneckerSchur` (the same on rectangular lattices ``H_x ⊗ 1 + 1 ⊗ H_y``; their
+  default from L = 48).
 * :class:`SqueezedLyapunov`: :class:`jaxqep.SqueezedGaussianNetwork` (its default).
 """
 
@@ -24,6 +26,7 @@ from ._gaussian_direct import DirectLyapunov as DirectLyapunov
 from ._gaussian_eig import Eig as Eig
 from ._gaussian_eigh_schur import EighSchur as EighSchur
 from ._gaussian_krylov import EighKrylov as EighKrylov
+from ._gaussian_kron_schur import KroneckerSchur as KroneckerSchur
 from ._gaussian_sign import SignIteration as SignIteration
 from ._gaussian_squeezed import SqueezedLyapunov as SqueezedLyapunov
 from ._gaussian_tridiagonal import Tridiagonal as Tridiagonal

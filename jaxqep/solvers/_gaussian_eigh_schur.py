@@ -14,6 +14,7 @@ from jaxtyping import Array
 from .._krylov import GMRES
 from .._solution import RESULTS
 from ..gaussian._lyapunov import RESIDUAL_TOL, _probe_residual, lazy_fallback
+from ._gaussian_bases import DenseBasis, KroneckerBasis, kronecker_factors
 from ._gaussian_common import register_gaussian
 from ._gaussian_krylov import (
     EighKrylov,
@@ -56,6 +57,7 @@ def eigh_schur_solve(
     rtol: float = 1e-13,
     restart: int = 40,
     max_steps: int = 400,
+    kron: tuple[int, int] | None = None,
 ) -> tuple[Array, Array, Array]:
     """(*) exactly, by GMRES on ``diag X`` and the rows of ``X`` at the bath sites.
 
@@ -82,8 +84,21 @@ def eigh_schur_solve(
     the same with complex ``U`` (two complex matmuls per step). A non-Hermitian ``B``
     (cotangents) is split into two Hermitian solves, the second only where needed.
 
+    Right preconditioner (``O(|b| L²)`` per step): the bath-row block's dominant part,
+    ``R_b ↦ ½δ_b ((R_b U) ∘ h_b) U^†`` with ``h_b,j = Σ_i |U_bi|² 𝓖_ij``, is inverted
+    exactly (``R_b ↦ ((R_b U) / (1 - ½δ_b h_b)) U^†``; ``Re(1 - ½δ_b h_b) >= ½`` since
+    ``δ_b >= -d̄``). Where the baths are strong compared with the probes (``δ/d̄ = 10`` at
+    the Fig. 3 rates) that block has eigenvalues of modulus up to 2.4 and GMRES needed 48
+    steps on a 16 × 16 lattice; preconditioned, 26 (16 instead of 18 at ``δ/d̄ = 2``).
+
+    ``kron = (l_x, l_y)``: ``K = K_x ⊗ 1 + 1 ⊗ K_y`` (checked at run time; rectangular
+    lattices), ``U = U_x ⊗ U_y`` from two small ``eigh`` and every product by mode
+    products, ``O(L² (l_x + l_y))`` instead of ``O(L³)``
+    (:class:`~jaxqep.solvers._gaussian_bases.KroneckerBasis`).
+
     Returns ``(X, ok, steps)``; ``ok`` is False if the damping deviates from ``d̄`` on
-    more than ``sites`` sites, ``d̄ <= 0``, or GMRES did not converge (callers fall back).
+    more than ``sites`` sites, ``d̄ <= 0``, ``K`` is not the Kronecker sum ``kron``, or
+    GMRES did not converge (callers fall back).
     """
     n = A.shape[0]
     rdt = jnp.real(A).dtype
@@ -92,43 +107,42 @@ def eigh_schur_solve(
     K = 0.5 * (K + jnp.conj(K.T))
     dbar, idx, delta, exact = damping_split(A, sites)
     dbar_safe = jnp.where(dbar > 0, dbar, 1.0)
-    if real_u:
-        w, U = jnp.linalg.eigh(jnp.real(K))
-        Ut = U.T
+    if kron is None:
+        basis = DenseBasis.of(K, real_u)
     else:
-        w, U = jnp.linalg.eigh(K)
-        Ut = jnp.conj(U.T)
+        Kx, Ky, exact_k = kronecker_factors(K, *kron)
+        exact = exact & exact_k
+        basis = KroneckerBasis.of(Kx, Ky, real_u)
+    w = basis.w
     Pinv = 1.0 / (1j * (w[:, None] - w[None, :]) - dbar_safe)
-    Ub = U[idx, :]
+    Ub = basis.rows(idx)
     UbH = jnp.conj(Ub.T)
     gg = jnp.zeros(n, rdt) if g is None else g.astype(rdt)
-
-    def left(M, V):  # M @ V, real products when V is real and M complex
-        if real_u:
-            return (jnp.real(M) @ V) + 1j * (jnp.imag(M) @ V)
-        return M @ V
+    # The bath-row preconditioner: 1 / (1 - ½δ_b h_b), h_b = |U_b|² 𝓖.
+    h = (jnp.abs(Ub) ** 2).astype(Pinv.dtype) @ Pinv
+    scale_r = 1.0 / (1.0 - 0.5 * delta[:, None] * h)
 
     def source(c, R):
         # U^† (½{Diag δ, X} - Diag(Γ ∘ c)) U, X Hermitian with diag c and rows R.
-        T = 0.5 * delta[:, None] * left(R, U)
-        return (Ut * (-gg * c)[None, :]) @ U + (UbH @ T + jnp.conj(T.T) @ Ub)
+        T = 0.5 * delta[:, None] * basis.right(R)
+        return basis.diag_to(-gg * c) + (UbH @ T + jnp.conj(T.T) @ Ub)
 
     def outputs(N):
         # diag(U N U^†) and its rows b, for Hermitian N.
-        if real_u:
-            dg = jnp.sum((U @ jnp.real(N)) * U, axis=1)
-        else:
-            dg = jnp.real(jnp.sum((U @ N) * jnp.conj(U), axis=1))
-        return dg, left(Ub @ N, Ut)
+        return basis.diag_from(N), basis.right_h(Ub @ N)
 
-    def op(z):
+    def precondition(z):
         c, Rr, Ri = z
+        R = basis.right_h(basis.right(Rr + 1j * Ri) * scale_r)
+        return c, jnp.real(R), jnp.imag(R)
+
+    def op(y):
+        c, Rr, Ri = precondition(y)
         dg, rows = outputs(Pinv * source(c, Rr + 1j * Ri))
         return (c - dg, Rr - jnp.real(rows), Ri - jnp.imag(rows))
 
     def solve_hermitian(Bh):
-        # U^† Bh U (for real U: real products only).
-        N0 = Pinv * (left(left(Bh.T, U).T, U) if real_u else Ut @ Bh @ U)
+        N0 = Pinv * basis.to(Bh)
         dg0, rows0 = outputs(N0)
         rhs = (dg0, jnp.real(rows0), jnp.imag(rows0))
         struct = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), rhs)
@@ -139,9 +153,9 @@ def eigh_schur_solve(
                   stagnation_cycles=3),
             throw=False,
         )
-        c, Rr, Ri = sol.value
+        c, Rr, Ri = precondition(sol.value)
         N = N0 + Pinv * source(c, Rr + 1j * Ri)
-        X = left(left(N.T, Ut).T, Ut) if real_u else U @ N @ Ut
+        X = basis.from_(N)
         steps = jnp.asarray(sol.stats["num_steps"], jnp.int32)
         return X, sol.result == lx.RESULTS.successful, steps
 
@@ -207,7 +221,7 @@ class EighSchur(EighKrylov):
             raise ValueError(f"EighSchur: sites must be >= 1, got {self.sites!r}")
 
 
-def _route(A, g, B, *, real_u, solver):
+def _route(A, g, B, *, real_u, solver, kron=None):
     _, _, _, exact = damping_split(A, solver.sites)
     n = A.shape[0]
     init = (jnp.zeros((n, n), A.dtype), jnp.asarray(False), jnp.zeros((), jnp.int32))
@@ -215,13 +229,21 @@ def _route(A, g, B, *, real_u, solver):
     def schur():
         return eigh_schur_solve(
             A, g, B, sites=solver.sites, real_u=real_u, rtol=solver.rtol,
-            restart=solver.restart, max_steps=solver.max_steps,
+            restart=solver.restart, max_steps=solver.max_steps, kron=kron,
         )
 
     # The Schur solve only where the damping has the required form (lazily, also under
-    # vmap), then EighKrylov where it did not apply or did not reach rounding level.
+    # vmap), then (for a Kronecker basis that does not apply) the dense basis, then
+    # EighKrylov where it did not apply or did not reach rounding level.
     X, ok, steps = lazy_fallback(~exact, init, schur)
     good = ok & (_probe_residual(A, g, X, B) <= RESIDUAL_TOL)
+
+    if kron is not None:
+        def dense():
+            Xd, (okd, sd) = _route(A, g, B, real_u=real_u, solver=solver)
+            return Xd, (okd, (steps + sd).astype(jnp.int32))
+
+        return lazy_fallback(good, (X, (ok, steps)), dense)
 
     def krylov():
         Xk, (okk, sk) = _krylov_route(A, g, B, real_u=real_u, solver=solver)
