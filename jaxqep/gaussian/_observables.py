@@ -135,8 +135,8 @@ def entropy_production_rates(
         Π_k = γ_k (C_kk - n_k)² / ((C_kk + ½)(n_k + ½)) + γ_k (n_k + ½) δ_k,
 
     ``δ_k = [X⁻¹]_kk - 1/X_kk >= 0`` (``X = C + ½``) computed as a sum of squares
-    (``_inverse_excess``): Π_k is a difference of O(γ) numbers that can be ten orders of magnitude smaller
-    (Fig. 3), so the direct formula would lose those digits.  With ``S ≠ 0`` the
+    (``_inverse_excess``): Π_k is a difference of O(γ) numbers that can be ten orders of
+    magnitude smaller (Fig. 3), so the direct formula would lose those digits.  With ``S ≠ 0`` the
     direct formula on the 2L×2L Θ is used.
     """
     C = jnp.asarray(C)

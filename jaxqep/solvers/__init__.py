@@ -25,8 +25,8 @@ from ._dense import DenseLU as DenseLU
 from ._gaussian_direct import DirectLyapunov as DirectLyapunov
 from ._gaussian_eig import Eig as Eig
 from ._gaussian_eigh_schur import EighSchur as EighSchur
-from ._gaussian_krylov import EighKrylov as EighKrylov
 from ._gaussian_kron_schur import KroneckerSchur as KroneckerSchur
+from ._gaussian_krylov import EighKrylov as EighKrylov
 from ._gaussian_sign import SignIteration as SignIteration
 from ._gaussian_squeezed import SqueezedLyapunov as SqueezedLyapunov
 from ._gaussian_tridiagonal import Tridiagonal as Tridiagonal
