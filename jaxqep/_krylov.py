@@ -222,15 +222,12 @@ class GMRES(lx.AbstractLinearSolver):
                 def rot(i, hh):
                     t = cs[i] * hh[i] + sn[i] * hh[i + 1]
                     u = -sn[i] * hh[i] + cs[i] * hh[i + 1]
-                    keep = i < j
-                    return (
-                        hh.at[i]
-                        .set(jnp.where(keep, t, hh[i]))
-                        .at[i + 1]
-                        .set(jnp.where(keep, u, hh[i + 1]))
-                    )
+                    return hh.at[i].set(t).at[i + 1].set(u)
 
-                h = jax.lax.fori_loop(0, m, rot, h.at[j + 1].set(hn))
+                # The j earlier rotations only (a loop of j, not m, iterations: on CPU each
+                # iteration is a few small kernels, and at m = 40 the masked loop cost more
+                # than the operator of a small problem).
+                h = jax.lax.fori_loop(0, j, rot, h.at[j + 1].set(hn))
                 a, bb = h[j], h[j + 1]
                 rho = jnp.hypot(a, bb)
                 c_j = jnp.where(rho > 0, a / jnp.where(rho > 0, rho, 1.0), 1.0)

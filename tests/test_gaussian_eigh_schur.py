@@ -169,3 +169,32 @@ def test_gradients_at_degenerate_lattice():
 def test_sites_option_validated():
     with pytest.raises(ValueError, match="sites"):
         EighSchur(sites=0)
+
+
+def test_damping_sites_hint_and_its_verification():
+    # The static count of non-uniformly damped sites sizes the unknowns; where it is wrong
+    # (probe rates traced, profile not uniform) the solve is still exact (continuation).
+    side = 7
+    L = side * side
+    H = np.asarray(gaussian.lattice_hamiltonian(side, side, 1.0, 0.5))
+    g = np.zeros(L)
+    g[[0, 3, L - 1]] = [0.1, 0.2, 0.1]
+    n = np.zeros(L)
+    n[[0, 3, L - 1]] = [1.0, 0.5, 2.0]
+    G = 0.05 * np.ones(L)
+    assert jaxqep.GaussianNetwork(H, g, n, G).damping_sites == 3
+    assert jaxqep.GaussianNetwork(H, g, n).damping_sites is None
+    G2 = G.copy()
+    G2[[10, 20]] = 0.3
+    assert jaxqep.GaussianNetwork(H, g, n, G2).damping_sites == 5
+
+    def total(s):
+        net = jaxqep.GaussianNetwork(H, g, n, s)
+        assert net.damping_sites == 3  # traced rates: the sites with gammas > 0
+        return jaxqep.entropy_production(net).total
+
+    f = jax.jit(total)
+    for s in (G, G2):
+        ref = jaxqep.entropy_production(jaxqep.GaussianNetwork(H, g, n, s),
+                                        solvers.DirectLyapunov()).total
+        np.testing.assert_allclose(float(f(jnp.asarray(s))), float(ref), rtol=1e-9)

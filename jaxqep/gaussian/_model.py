@@ -228,6 +228,11 @@ class GaussianNetwork(AbstractProblem):
         occupations: ``(L,)`` bath occupations.
         sc_rates: ``(L,)`` self-consistent rates or ``None``.
         structure: ``"tridiagonal_chain"``, ``"general"`` or ``"unknown"`` (static).
+        damping_sites: with self-consistent reservoirs and concrete ``gammas``, the
+            number of sites whose damping ``γ_k + Γ_k`` differs from the median one (the
+            physical baths of a lattice with a probe on every site; where the probe rates
+            were traced, the number of sites with ``γ_k > 0``), else ``None`` (static; a
+            size hint for :class:`jaxqep.solvers.EighSchur`, which verifies it).
         kron_shape: ``(l_x, l_y)`` where ``H`` was concrete and a Kronecker sum
             ``H_x ⊗ 1 + 1 ⊗ H_y`` (a rectangular lattice; see :func:`detect_kronecker`)
             and the network has self-consistent reservoirs, else ``None`` (static).
@@ -256,6 +261,7 @@ class GaussianNetwork(AbstractProblem):
     structure: str = eqx.field(static=True, default="unknown")
     real_h: bool = eqx.field(static=True, default=False)
     kron_shape: tuple[int, int] | None = eqx.field(static=True, default=None)
+    damping_sites: int | None = eqx.field(static=True, default=None)
 
     def __init__(self, H, gammas, occupations, sc_rates=None):
         # Structure from the raw input: inside a jit trace every operation on a concrete
@@ -279,6 +285,15 @@ class GaussianNetwork(AbstractProblem):
         else:
             self.structure = "unknown"
             self.real_h = False
+        g, s = _concrete(raw[1]), _concrete(raw[2])
+        if sc_rates is not None and g is not None:
+            if s is not None:
+                d = np.broadcast_to(np.real(g) + np.real(s), (H.shape[0],))
+                dev = np.abs(d - np.median(d))
+                tol = 8 * np.finfo(float).eps * np.max(np.abs(d))
+                self.damping_sites = int(np.sum(dev > tol))
+            else:  # traced probe rates: a uniform profile deviates at the baths only
+                self.damping_sites = int(np.sum(np.broadcast_to(g, (H.shape[0],)) != 0))
 
     @property
     def H(self) -> Array:

@@ -21,11 +21,13 @@ from ._gaussian_krylov import (
     _route as _krylov_route,
 )
 
-__all__ = ["EighSchur", "eigh_schur_solve", "SCHUR_MIN_SIZE"]
+__all__ = ["EighSchur", "eigh_schur_solve", "SCHUR_MIN_SIZE", "SCHUR_MAX_SITES"]
 
 # Smallest network for which Auto prefers EighSchur to DirectLyapunov (with
 # self-consistent reservoirs), measured on random networks with probes on every site.
 SCHUR_MIN_SIZE = 48
+# Most sites whose damping may differ from the common one (the unknowns are L(1 + 2 sites)).
+SCHUR_MAX_SITES = 8
 
 
 def damping_split(A: Array, sites: int) -> tuple[Array, Array, Array, Array]:
@@ -200,7 +202,9 @@ class EighSchur(EighKrylov):
         fallback: let the :class:`EighKrylov` continuation fall back to
             :class:`DirectLyapunov` where its GMRES fails.
         sites: how many sites may carry a damping different from the common one (static;
-            the unknowns are ``L (1 + 2 sites)`` real numbers).
+            the unknowns are ``L (1 + 2 sites)`` real numbers). ``None`` (default): the
+            number the network found at construction (``damping_sites``, at most
+            ``SCHUR_MAX_SITES``), or ``SCHUR_MAX_SITES`` where its rates were traced.
 
     Example:
         >>> import jax.numpy as jnp, jaxqep
@@ -214,21 +218,31 @@ class EighSchur(EighKrylov):
         (True, True)
     """
 
-    sites: int = 8
+    sites: int | None = None
 
     def __check_init__(self):
-        if int(self.sites) < 1:
+        if self.sites is not None and int(self.sites) < 1:
             raise ValueError(f"EighSchur: sites must be >= 1, got {self.sites!r}")
 
 
-def _route(A, g, B, *, real_u, solver, kron=None):
-    _, _, _, exact = damping_split(A, solver.sites)
+def resolved_sites(problem, solver) -> int:
+    """The static count of non-uniformly damped sites :func:`eigh_schur_solve` takes."""
+    if solver.sites is not None:
+        return int(solver.sites)
+    found = getattr(problem, "damping_sites", None)
+    if found is None:
+        return SCHUR_MAX_SITES
+    return max(1, min(int(found), SCHUR_MAX_SITES))
+
+
+def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
+    _, _, _, exact = damping_split(A, sites)
     n = A.shape[0]
     init = (jnp.zeros((n, n), A.dtype), jnp.asarray(False), jnp.zeros((), jnp.int32))
 
     def schur():
         return eigh_schur_solve(
-            A, g, B, sites=solver.sites, real_u=real_u, rtol=solver.rtol,
+            A, g, B, sites=sites, real_u=real_u, rtol=solver.rtol,
             restart=solver.restart, max_steps=solver.max_steps, kron=kron,
         )
 
@@ -240,7 +254,7 @@ def _route(A, g, B, *, real_u, solver, kron=None):
 
     if kron is not None:
         def dense():
-            Xd, (okd, sd) = _route(A, g, B, real_u=real_u, solver=solver)
+            Xd, (okd, sd) = _route(A, g, B, real_u=real_u, solver=solver, sites=sites)
             return Xd, (okd, (steps + sd).astype(jnp.int32))
 
         return lazy_fallback(good, (X, (ok, steps)), dense)
@@ -253,7 +267,8 @@ def _route(A, g, B, *, real_u, solver, kron=None):
 
 
 def _routes(problem, solver):
-    r = partial(_route, real_u=problem.real_h, solver=solver)
+    r = partial(_route, real_u=problem.real_h, solver=solver,
+                sites=resolved_sites(problem, solver))
     return dict(
         route=r,
         transpose_route=r,

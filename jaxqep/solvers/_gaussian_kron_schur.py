@@ -8,7 +8,7 @@ from functools import partial
 
 from .._solution import RESULTS
 from ._gaussian_common import register_gaussian
-from ._gaussian_eigh_schur import EighSchur, _route
+from ._gaussian_eigh_schur import EighSchur, _route, resolved_sites
 
 __all__ = ["KroneckerSchur"]
 
@@ -76,7 +76,8 @@ def _routes(problem, solver):
             f"KroneckerSchur: shape {shape} has {shape[0] * shape[1]} sites but the network "
             f"has L = {problem.size}")
     r = partial(_route, real_u=problem.real_h, solver=solver,
-                kron=None if shape is None else tuple(int(v) for v in shape))
+                kron=None if shape is None else tuple(int(v) for v in shape),
+                sites=resolved_sites(problem, solver))
     return dict(
         route=r,
         transpose_route=r,
