@@ -40,7 +40,11 @@ class KroneckerSchur(EighSchur):
     Args:
         shape: ``(l_x, l_y)`` with ``l_x l_y = L``; ``None``: the network's
             ``kron_shape`` (plain :class:`EighSchur` if it has none).
-        rtol, restart, max_steps, fallback, sites: as :class:`EighSchur`.
+        rtol: as :class:`EighSchur`.
+        restart: as :class:`EighSchur`.
+        max_steps: as :class:`EighSchur`.
+        fallback: as :class:`EighSchur`.
+        sites: as :class:`EighSchur`.
 
     Example:
         >>> import jax.numpy as jnp, jaxqep
