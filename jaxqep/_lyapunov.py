@@ -56,11 +56,11 @@ def _host_eig(M: Array) -> tuple[Array, Array]:
     return jax.pure_callback(host, shapes, M, vmap_method="sequential")
 
 
-def _residual(A, B, X, Q):
+def _backward_error(A, B, X, Q, R):
+    """Normwise backward error of ``X`` with residual ``R = Q - (A X + X B)``."""
     fro = jnp.linalg.norm
-    r = fro(A @ X + X @ B - Q)
     scale = fro(Q) + (fro(A) + fro(B)) * fro(X)
-    return r / jnp.where(scale > 0, scale, 1.0)
+    return fro(R) / jnp.where(scale > 0, scale, 1.0)
 
 
 def _sign_solve(A, B, Q, lyapunov: bool):
@@ -120,20 +120,15 @@ def _eig_solve(A, B, Q, lyapunov: bool):
     def raw(R):
         return V @ (((W @ R) @ VB) * K) @ WB
 
-    def backward_error(X, R):
-        fro = jnp.linalg.norm
-        scale = fro(Q) + (fro(A) + fro(B)) * fro(X)
-        return fro(R) / jnp.where(scale > 0, scale, 1.0)
-
     X = raw(Q)
     R = Q - (A @ X + X @ B)
-    res = backward_error(X, R)
+    res = _backward_error(A, B, X, Q, R)
 
     # One step of iterative refinement, only where the eigenvector solve is not already at
     # rounding level (ill-conditioned eigenvectors); lazily, also under vmap.
     def refine(st):
         X1 = X + raw(R)
-        return jnp.ones_like(st[0]), X1, backward_error(X1, Q - (A @ X1 + X1 @ B))
+        return jnp.ones_like(st[0]), X1, _backward_error(A, B, X1, Q, Q - (A @ X1 + X1 @ B))
 
     fine = res <= _REFINE_TOL
     _, X, res = jax.lax.while_loop(lambda st: ~st[0], refine, (fine, X, res))

@@ -147,8 +147,10 @@ def test_gradients_vs_finite_differences_complex():
     check_grad_vs_fd(f, jnp.array([0.1, 1.0, 1.0, 1.0]), rng(0), n_dirs=3, rtol=1e-6)
 
 
-def test_gradients_at_degenerate_lattice():
-    # The square lattice has degenerate eigenvalues of H: the implicit rule stays finite.
+@pytest.mark.parametrize("kron", [False, True])
+def test_gradients_at_degenerate_lattice(kron):
+    # The square lattice has degenerate eigenvalues of H (x ↔ y): the implicit rule stays
+    # finite, in the dense and in the Kronecker basis.
     side = 4
     L = side * side
     g = jnp.zeros(L).at[0].set(0.1).at[-1].set(0.1)
@@ -159,7 +161,9 @@ def test_gradients_at_degenerate_lattice():
     def f(x):
         H = gaussian.lattice_hamiltonian(side, side, 1.0, x[0])
         net = jaxqep.GaussianNetwork(H, g * x[1], n, x[2] * jnp.ones(L))
-        return jaxqep.entropy_production(net, EighSchur(fallback=False)).total
+        solver = (solvers.KroneckerSchur(shape=(side, side), fallback=False) if kron
+                  else EighSchur(fallback=False))
+        return jaxqep.entropy_production(net, solver).total
 
     x0 = jnp.array([0.5, 1.0, 0.05])
     grad = check_grad_vs_fd(f, x0, rng(1), n_dirs=2, rtol=1e-6)

@@ -196,23 +196,6 @@ def test_gradients_vs_finite_differences():
     check_grad_vs_fd(f, jnp.array([0.1, 1.0, 1.0, 1.0]), rng(0), n_dirs=3, rtol=1e-6)
 
 
-def test_gradients_at_degenerate_square_lattice():
-    # The square lattice's spectrum is degenerate (x ↔ y): the implicit rule stays finite.
-    side = 4
-    L = side * side
-    g = jnp.zeros(L).at[0].set(0.1).at[-1].set(0.1)
-    n = jnp.zeros(L).at[0].set(1.0).at[-1].set(2.0)
-
-    def f(x):
-        H = gaussian.lattice_hamiltonian(side, side, 1.0, x[0])
-        net = jaxqep.GaussianNetwork(H, g * x[1], n, x[2] * jnp.ones(L))
-        return jaxqep.entropy_production(
-            net, solvers.KroneckerSchur(shape=(side, side), fallback=False)).total
-
-    grad = check_grad_vs_fd(f, jnp.array([0.5, 1.0, 0.05]), rng(1), n_dirs=2, rtol=1e-6)
-    assert np.all(np.isfinite(np.asarray(grad)))
-
-
 def test_bad_shape():
     with pytest.raises(ValueError, match="shape"):
         solvers.KroneckerSchur(shape=(4,))

@@ -12,6 +12,7 @@ from jaxtyping import Array, ArrayLike
 
 from .._problem import AbstractProblem
 from .._validate import check
+from ._kronecker import detect_kronecker as detect_kronecker
 
 __all__ = [
     "GaussianNetwork",
@@ -162,42 +163,12 @@ def _chain_or_general(h, g, s, has_sc: bool) -> str:
     return "tridiagonal_chain" if (uniform and ends_only and damped) else "general"
 
 
-def detect_kronecker(h) -> tuple[int, int] | None:
-    """``(l_x, l_y)`` if the concrete Hermitian ``h`` is a Kronecker sum ``H_x ⊗ 1 + 1 ⊗
-    H_y`` (site ``(i, j)`` at index ``i l_y + j``, both factors at least 2), else ``None``.
-
-    Of several factorisations the most balanced one (smallest ``l_x + l_y``). Cost
-    ``O(L²)`` once, at construction: only factorisations whose non-zero pattern fits
-    (``h[(i, j), (k, l)] = 0`` unless ``i = k`` or ``j = l``) are compared entrywise.
-    """
-    h = np.asarray(h)
-    L = h.shape[0]
-    if L < 4:
-        return None
-    rows, cols = np.nonzero(h)
-    scale = float(np.abs(h).max()) if rows.size else 0.0
-    if scale == 0.0:
-        return None
-    best = None
-    for lx in range(2, L // 2 + 1):
-        if L % lx:
-            continue
-        ly = L // lx
-        if rows.size > L * (lx + ly - 1):
-            continue
-        i, j = np.divmod(rows, ly)
-        k, l = np.divmod(cols, ly)
-        if np.any((i != k) & (j != l)):
-            continue
-        h4 = h.reshape(lx, ly, lx, ly)
-        hx = h4[:, 0, :, 0]
-        hy = h4[0, :, 0, :] - h4[0, 0, 0, 0] * np.eye(ly)
-        rec = np.kron(hx, np.eye(ly)) + np.kron(np.eye(lx), hy)
-        if np.max(np.abs(rec - h)) > 64 * np.finfo(float).eps * scale:
-            continue
-        if best is None or lx + ly < sum(best):
-            best = (lx, ly)
-    return best
+def damping_deviation(d, xp=jnp):
+    """``(d̄, d - d̄, tol)``: the median of the dampings ``d = γ + Γ``, the deviations from
+    it, and the rounding tolerance at or below which a deviation counts as none. ``xp``:
+    ``jax.numpy`` (the Schur solvers' split) or ``numpy`` (``damping_sites``)."""
+    dbar = xp.median(d)
+    return dbar, d - dbar, 8 * xp.finfo(d.dtype).eps * xp.max(xp.abs(d))
 
 
 class GaussianNetwork(AbstractProblem):
@@ -288,10 +259,9 @@ class GaussianNetwork(AbstractProblem):
         g, s = _concrete(raw[1]), _concrete(raw[2])
         if sc_rates is not None and g is not None:
             if s is not None:
-                d = np.broadcast_to(np.real(g) + np.real(s), (H.shape[0],))
-                dev = np.abs(d - np.median(d))
-                tol = 8 * np.finfo(float).eps * np.max(np.abs(d))
-                self.damping_sites = int(np.sum(dev > tol))
+                d = np.broadcast_to(np.real(g) + np.real(s), (H.shape[0],)).astype(float)
+                _, dev, tol = damping_deviation(d, xp=np)
+                self.damping_sites = int(np.sum(np.abs(dev) > tol))
             else:  # traced probe rates: a uniform profile deviates at the baths only
                 self.damping_sites = int(np.sum(np.broadcast_to(g, (H.shape[0],)) != 0))
 

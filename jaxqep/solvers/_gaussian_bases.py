@@ -18,6 +18,8 @@ from typing import NamedTuple
 import jax.numpy as jnp
 from jaxtyping import Array
 
+from ..gaussian._kronecker import kronecker_factors as kronecker_factors
+
 __all__ = ["DenseBasis", "KroneckerBasis", "kronecker_factors"]
 
 
@@ -81,21 +83,6 @@ class DenseBasis(NamedTuple):
         if self.real:
             return _left(_left(N.T, self.Uh, True).T, self.Uh, True)
         return self.U @ N @ self.Uh
-
-
-def kronecker_factors(K: Array, lx: int, ly: int) -> tuple[Array, Array, Array]:
-    """``(K_x, K_y, exact)`` with ``K ≈ K_x ⊗ 1 + 1 ⊗ K_y`` (row-major site index
-    ``i l_y + j``), read from the first block row and column; ``exact`` is whether ``K``
-    equals the Kronecker sum to rounding (else the caller falls back)."""
-    K4 = K.reshape(lx, ly, lx, ly)
-    Kx = K4[:, 0, :, 0]
-    Ky = K4[0, :, 0, :] - K4[0, 0, 0, 0] * jnp.eye(ly, dtype=K.dtype)
-    rec = (Kx[:, None, :, None] * jnp.eye(ly, dtype=K.dtype)[None, :, None, :]
-           + jnp.eye(lx, dtype=K.dtype)[:, None, :, None] * Ky[None, :, None, :])
-    scale = jnp.max(jnp.abs(K))
-    err = jnp.max(jnp.abs(K4 - rec))
-    exact = err <= 64 * jnp.finfo(jnp.real(K).dtype).eps * jnp.where(scale > 0, scale, 1.0)
-    return Kx, Ky, exact
 
 
 class KroneckerBasis(NamedTuple):

@@ -14,6 +14,7 @@ from jaxtyping import Array
 from .._krylov import GMRES
 from .._solution import RESULTS
 from ..gaussian._lyapunov import RESIDUAL_TOL, _probe_residual, lazy_fallback
+from ..gaussian._model import damping_deviation
 from ._gaussian_bases import DenseBasis, KroneckerBasis, kronecker_factors
 from ._gaussian_common import register_gaussian
 from ._gaussian_krylov import (
@@ -21,7 +22,7 @@ from ._gaussian_krylov import (
     _route as _krylov_route,
 )
 
-__all__ = ["EighSchur", "eigh_schur_solve", "SCHUR_MIN_SIZE", "SCHUR_MAX_SITES"]
+__all__ = ["EighSchur", "eigh_schur_solve", "schur_routes", "SCHUR_MIN_SIZE", "SCHUR_MAX_SITES"]
 
 # Smallest network for which Auto prefers EighSchur to DirectLyapunov (with
 # self-consistent reservoirs), measured on random networks with probes on every site.
@@ -41,11 +42,10 @@ def damping_split(A: Array, sites: int) -> tuple[Array, Array, Array, Array]:
     m = min(int(sites), n)
     rdt = jnp.real(A).dtype
     d = -2.0 * jnp.real(jnp.diagonal(A))
-    dbar = jnp.median(d)
-    dev = d - dbar
+    dbar, dev, tol = damping_deviation(d)
     idx = jnp.argsort(-jnp.abs(dev))[:m]
     rest = jnp.max(jnp.abs(dev).at[idx].set(0.0)) if m < n else jnp.zeros((), rdt)
-    exact = (rest <= 8 * jnp.finfo(rdt).eps * jnp.max(jnp.abs(d))) & (dbar > 0)
+    exact = (rest <= tol) & (dbar > 0)
     return dbar, idx, dev[idx], exact
 
 
@@ -266,17 +266,19 @@ def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
     return lazy_fallback(good, (X, (ok, steps)), krylov)
 
 
-def _routes(problem, solver):
-    r = partial(_route, real_u=problem.real_h, solver=solver,
+def schur_routes(problem, solver, *, kron=None, name="EighSchur"):
+    """The routes of :class:`EighSchur` (``kron``: in a Kronecker basis, for
+    :class:`~jaxqep.solvers.KroneckerSchur`)."""
+    r = partial(_route, real_u=problem.real_h, solver=solver, kron=kron,
                 sites=resolved_sites(problem, solver))
     return dict(
         route=r,
         transpose_route=r,
-        name="EighSchur",
+        name=name,
         failure=RESULTS.not_converged,
         hint=": GMRES did not converge (raise max_steps, or use fallback=True or "
         "DirectLyapunov())",
     )
 
 
-register_gaussian(EighSchur, _routes)
+register_gaussian(EighSchur, schur_routes)

@@ -4,11 +4,8 @@ eigenbasis of a Kronecker-sum Hamiltonian ``H = H_x ⊗ 1 + 1 ⊗ H_y`` (why: se
 
 from __future__ import annotations
 
-from functools import partial
-
-from .._solution import RESULTS
 from ._gaussian_common import register_gaussian
-from ._gaussian_eigh_schur import EighSchur, _route, resolved_sites
+from ._gaussian_eigh_schur import EighSchur, schur_routes
 
 __all__ = ["KroneckerSchur"]
 
@@ -79,17 +76,8 @@ def _routes(problem, solver):
         raise ValueError(
             f"KroneckerSchur: shape {shape} has {shape[0] * shape[1]} sites but the network "
             f"has L = {problem.size}")
-    r = partial(_route, real_u=problem.real_h, solver=solver,
-                kron=None if shape is None else tuple(int(v) for v in shape),
-                sites=resolved_sites(problem, solver))
-    return dict(
-        route=r,
-        transpose_route=r,
-        name="KroneckerSchur",
-        failure=RESULTS.not_converged,
-        hint=": GMRES did not converge (raise max_steps, or use fallback=True or "
-        "DirectLyapunov())",
-    )
+    kron = None if shape is None else (int(shape[0]), int(shape[1]))
+    return schur_routes(problem, solver, kron=kron, name="KroneckerSchur")
 
 
 register_gaussian(KroneckerSchur, _routes)
