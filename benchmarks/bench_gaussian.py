@@ -22,7 +22,9 @@ Rows (earlier):
     (target: >= 10x faster);
  3. time vs L with a fitted exponent (target <= 3.2);
  4. L = 1000 with self-consistent reservoirs, all observables (target < 1 s).
-Times are the best of a few runs after compilation; the machine load is printed.
+Times are the best of a few runs after compilation; the machine load is printed. The
+process keeps freed memory for reuse (``jaxqep.keep_freed_memory()``, shared by both
+sides; ``--default-allocator`` to measure without it).
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ def rows_lyapunov(rows, quick):
         Aj, Qj = jnp.asarray(A), jnp.asarray(Q)
         X = f(Aj, Qj).block_until_ready()
         tj, ts = [], []
-        for _ in range(2 if n <= 500 else 1):  # alternating, best of each
+        for _ in range(4 if n <= 500 else 1):  # alternating, best of each
             tj.append(_timed(lambda f=f, Aj=Aj, Qj=Qj: f(Aj, Qj))[:2])
             w, p, ref = _timed(lambda A=A, Q=Q: scipy.linalg.solve_continuous_lyapunov(A, Q))
             ts.append((w, p))
@@ -244,11 +246,17 @@ def main():
     ap.add_argument("--method", default="auto", choices=["auto", "eig", "sign"])
     ap.add_argument("--rows", default="all",
                     help="comma-separated: lattice, lyapunov, batched, legacy (default all)")
+    ap.add_argument("--default-allocator", action="store_true",
+                    help="do not call jaxqep.keep_freed_memory() (both sides share it)")
     args = ap.parse_args()
     q = args.quick
     m = args.method
+    # Both sides run in this process and share the C allocator: keeping freed memory
+    # spares every call (jaxqep's and NumPy's) page faults on fresh buffers.
+    kept = False if args.default_allocator else jaxqep.keep_freed_memory()
     load = os.getloadavg()[0]
-    print(f"backend={jax.default_backend()} method={m} cpus={os.cpu_count()} load={load:.1f}")
+    print(f"backend={jax.default_backend()} method={m} cpus={os.cpu_count()} load={load:.1f}"
+          f" freed-memory-kept={kept}")
     rows = _Rows()
     which = set(args.rows.split(",")) if args.rows != "all" else {
         "lattice", "lyapunov", "batched", "legacy"}

@@ -27,6 +27,7 @@ from . import (
     sweep as sweep,
     thermal as thermal,
 )
+from ._allocator import keep_freed_memory as keep_freed_memory
 from ._entry import entropy_production as entropy_production, steady_state as steady_state
 from ._problem import AbstractProblem as AbstractProblem
 from ._solution import (

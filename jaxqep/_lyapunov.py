@@ -7,12 +7,13 @@
 Algorithms, chosen per platform by ``jax.lax.platform_dependent`` (so one jitted function
 lowers for CPU and GPU):
 
-* CPU: eigendecompositions (LAPACK ``geev`` in a host callback, once for ``A`` in the
-  Lyapunov case: ``A^H = V^{-H} Λ̄ V^H``), then ``X = V_A [(V_A⁻¹ Q V_B) ⊘ (λ_i + μ_j)]
-  V_B⁻¹``, plus one step of iterative refinement where its backward error is above
-  ``64 eps`` (ill-conditioned eigenvectors). The result is verified: where its
-  normwise backward error is not at rounding level (defective or nearly defective
-  matrices) the sign iteration below runs instead.
+* CPU: eigendecompositions (LAPACK ``geev``, once for ``A`` in the Lyapunov case:
+  ``A^H = V^{-H} Λ̄ V^H``), then ``X = V_A [(V_A⁻¹ Q V_B) ⊘ (λ_i + μ_j)] V_B⁻¹``, plus one
+  step of iterative refinement where its backward error is above ``64 eps``
+  (ill-conditioned eigenvectors), all in one host callback (NumPy; why: see
+  :func:`_host_eig_solve`). The result is verified: where its normwise backward error
+  is not at rounding level (defective or nearly defective matrices) the sign iteration
+  below runs instead.
 * elsewhere: the scaled Newton iteration for the matrix sign function of
   ``[[A, -Q], [0, -B]]`` (Roberts), whose limit is ``[[-I, 2X], [0, I]]``: inverses and
   matmuls only, backward stable also for defective matrices.
@@ -45,22 +46,71 @@ _REFINE_TOL = 64 * float(np.finfo(np.float64).eps)
 _MAXITER = 100
 
 
-def _host_eig(M: Array) -> tuple[Array, Array]:
-    dtype = jnp.result_type(M.dtype, jnp.complex64)
-    shapes = (jax.ShapeDtypeStruct(M.shape[:-1], dtype), jax.ShapeDtypeStruct(M.shape, dtype))
-
-    def host(a):
-        w, v = np.linalg.eig(np.asarray(a))
-        return w.astype(dtype), v.astype(dtype)
-
-    return jax.pure_callback(host, shapes, M, vmap_method="sequential")
-
-
 def _backward_error(A, B, X, Q, R):
-    """Normwise backward error of ``X`` with residual ``R = Q - (A X + X B)``."""
-    fro = jnp.linalg.norm
+    """Normwise backward error of ``X`` with residual ``R = Q - (A X + X B)`` (NumPy)."""
+    fro = np.linalg.norm
     scale = fro(Q) + (fro(A) + fro(B)) * fro(X)
-    return fro(R) / jnp.where(scale > 0, scale, 1.0)
+    return fro(R) / scale if scale > 0 else fro(R)
+
+
+def _host_eig_solve(A, B, Q, lyapunov: bool):
+    """The CPU algorithm on the host (NumPy, LAPACK ``geev``): ``(X, stable, res)``.
+
+    ``X = V_A [(V_A⁻¹ Q V_B) ⊘ (λ_i + μ_j)] V_B⁻¹`` (``A^H = V^{-H} Λ̄ V^H`` in the Lyapunov
+    case), one step of iterative refinement where the backward error ``res`` is above
+    ``64 eps``; ``res = inf`` where the eigenvectors are singular. Why on the host:
+    ``geev`` is a LAPACK call either way, and after it its (OpenBLAS) threads keep
+    spinning, which slowed the XLA products that followed by up to 2x on the 2-core
+    machine; NumPy's products share its thread pool (and multiply complex matrices 1.6x
+    faster than XLA's CPU backend).
+    """
+    A, B, Q = np.asarray(A), np.asarray(B), np.asarray(Q)
+    with np.errstate(all="ignore"):
+        lam, V = np.linalg.eig(A)
+        try:
+            W = np.linalg.inv(V)
+        except np.linalg.LinAlgError:
+            W = np.full_like(V, np.nan)
+        if lyapunov:  # B = A^H = W^H Λ̄ V^H
+            mu, VB, WB = np.conj(lam), np.conj(W.T), np.conj(V.T)
+        else:
+            mu, VB = np.linalg.eig(B)
+            try:
+                WB = np.linalg.inv(VB)
+            except np.linalg.LinAlgError:
+                WB = np.full_like(VB, np.nan)
+        scale = max(np.max(np.abs(lam)), np.max(np.abs(mu))) + 1e-300
+        stable = bool(np.all(np.real(lam) < -1e-13 * scale)
+                      and np.all(np.real(mu) < -1e-13 * scale))
+        K = 1.0 / (lam[:, None] + mu[None, :]) if stable else np.zeros((lam.size, mu.size))
+
+        def raw(R):
+            return V @ (((W @ R) @ VB) * K) @ WB
+
+        X = raw(Q)
+        R = Q - (A @ X + X @ B)
+        res = _backward_error(A, B, X, Q, R)
+        if stable and not res <= _REFINE_TOL:
+            X1 = X + raw(R)
+            res1 = _backward_error(A, B, X1, Q, Q - (A @ X1 + X1 @ B))
+            if res1 <= res or not np.isfinite(res):
+                X, res = X1, res1
+        if not np.isfinite(res):
+            res = np.inf
+    return X.astype(Q.dtype), np.bool_(stable), np.float64(res)
+
+
+def _eig_solve(A, B, Q, lyapunov: bool):
+    """:func:`_host_eig_solve` as a ``pure_callback`` (CPU only; sequential under vmap)."""
+    rdt = jnp.real(Q).dtype
+    shapes = (jax.ShapeDtypeStruct(Q.shape, Q.dtype), jax.ShapeDtypeStruct((), jnp.bool_),
+              jax.ShapeDtypeStruct((), rdt))
+
+    def host(a, b, q):
+        X, ok, res = _host_eig_solve(a, b, q, lyapunov)
+        return X, ok, res.astype(rdt)
+
+    return jax.pure_callback(host, shapes, A, B, Q, vmap_method="sequential")
 
 
 def _sign_solve(A, B, Q, lyapunov: bool):
@@ -97,42 +147,6 @@ def _sign_solve(A, B, Q, lyapunov: bool):
         & (norm(Bf + jnp.eye(m, dtype=B.dtype)) <= 1e-6 * np.sqrt(m))
     )
     return 0.5 * Cf, ok
-
-
-def _eig_solve(A, B, Q, lyapunov: bool):
-    lam, V = _host_eig(A)
-    W = jnp.linalg.inv(V)
-    if lyapunov:  # B = A^H = W^H Λ̄ V^H
-        mu, VB, WB = jnp.conj(lam), jnp.conj(W.T), jnp.conj(V.T)
-    else:
-        mu, VB = _host_eig(B)
-        WB = jnp.linalg.inv(VB)
-    denom = lam[:, None] + mu[None, :]
-    scale = jnp.maximum(jnp.max(jnp.abs(lam)), jnp.max(jnp.abs(mu))) + 1e-300
-    ok = (
-        jnp.all(jnp.real(lam) < -1e-13 * scale)
-        & jnp.all(jnp.real(mu) < -1e-13 * scale)
-        & jnp.all(jnp.isfinite(W))
-        & jnp.all(jnp.isfinite(WB))
-    )
-    K = 1.0 / jnp.where(ok, denom, 1.0)
-
-    def raw(R):
-        return V @ (((W @ R) @ VB) * K) @ WB
-
-    X = raw(Q)
-    R = Q - (A @ X + X @ B)
-    res = _backward_error(A, B, X, Q, R)
-
-    # One step of iterative refinement, only where the eigenvector solve is not already at
-    # rounding level (ill-conditioned eigenvectors); lazily, also under vmap.
-    def refine(st):
-        X1 = X + raw(R)
-        return jnp.ones_like(st[0]), X1, _backward_error(A, B, X1, Q, Q - (A @ X1 + X1 @ B))
-
-    fine = res <= _REFINE_TOL
-    _, X, res = jax.lax.while_loop(lambda st: ~st[0], refine, (fine, X, res))
-    return X, ok, res
 
 
 def _cpu(A, B, Q, lyapunov: bool):

@@ -59,20 +59,35 @@ def test_basis_operations_vs_explicit_kronecker(real):
     q = r.normal(size=L)
     Y = r.normal(size=(L, L)) + 1j * r.normal(size=(L, L))
     Nh = Y + Y.conj().T
-    R = r.normal(size=(2, L)) + 1j * r.normal(size=(2, L))
-    idx = jnp.array([5, 0])
-    Uh = U.conj().T
-    np.testing.assert_allclose(kb.diag_to(jnp.asarray(q)), Uh @ np.diag(q) @ U, atol=1e-12)
-    np.testing.assert_allclose(kb.diag_from(jnp.asarray(Nh)), np.real(np.diag(U @ Nh @ Uh)),
-                               atol=1e-12)
-    np.testing.assert_allclose(kb.to(jnp.asarray(Y)), Uh @ Y @ U, atol=1e-12)
-    np.testing.assert_allclose(kb.from_(jnp.asarray(Y)), U @ Y @ Uh, atol=1e-12)
-    np.testing.assert_allclose(kb.rows(idx), U[np.asarray(idx), :], atol=1e-14)
-    np.testing.assert_allclose(kb.right(jnp.asarray(R)), R @ U, atol=1e-12)
-    np.testing.assert_allclose(kb.right_h(jnp.asarray(R)), R @ Uh, atol=1e-12)
-    # The dense basis agrees on the same operations (it is the fallback).
+    T = r.normal(size=(2, L)) + 1j * r.normal(size=(2, L))
+    idx = np.array([5, 0])
+    w = np.asarray(kb.w)
+    Ub = U[idx, :]
+    # The dense basis of the same K is the fallback: both against the explicit formulas.
     db = DenseBasis.of(jnp.asarray(K), real)
-    np.testing.assert_allclose(db.from_(db.diag_to(jnp.asarray(q))), np.diag(q), atol=1e-12)
+    for b in (kb, db):
+        Ux = U if b is kb else np.asarray(db.U)
+        Uxh = Ux.conj().T
+        wb = np.asarray(b.w)
+        ub = Ux[idx, :]
+        nat, lay = b.natural, b.layout
+        np.testing.assert_allclose(nat(b.pinv(0.3)), 1 / (1j * (wb[:, None] - wb[None, :]) - 0.3),
+                                   atol=1e-12)
+        np.testing.assert_allclose(nat(b.diag_to(jnp.asarray(q))), Uxh @ np.diag(q) @ Ux,
+                                   atol=1e-12)
+        np.testing.assert_allclose(nat(b.outer(b.bath(jnp.asarray(idx)), jnp.asarray(T))),
+                                   ub.conj().T @ T + T.conj().T @ ub, atol=1e-12)
+        Nl = lay(jnp.asarray(Nh))
+        np.testing.assert_allclose(b.diag_from(Nl), np.real(np.diag(Ux @ Nh @ Uxh)), atol=1e-12)
+        np.testing.assert_allclose(b.rows(b.bath(jnp.asarray(idx)), lay(jnp.asarray(Y))),
+                                   ub @ Y, atol=1e-12)
+        np.testing.assert_allclose(b.rows(b.bath_abs2(b.bath(jnp.asarray(idx))),
+                                          lay(jnp.asarray(Y))), np.abs(ub) ** 2 @ Y, atol=1e-12)
+        np.testing.assert_allclose(nat(b.to(jnp.asarray(Y))), Uxh @ Y @ Ux, atol=1e-12)
+        np.testing.assert_allclose(b.from_(lay(jnp.asarray(Y))), Ux @ Y @ Uxh, atol=1e-12)
+        np.testing.assert_allclose(nat(lay(jnp.asarray(Y))), Y, atol=0)
+    np.testing.assert_allclose(np.asarray(db.w), np.sort(w), atol=1e-12)
+    assert Ub.shape == (2, L)
 
 
 def test_kronecker_factors_and_detection():

@@ -119,7 +119,7 @@ def _inverse_excess(X: Array) -> tuple[Array, Array]:
     E = Xn * (1.0 - jnp.eye(L, dtype=dx.dtype)).astype(X.dtype)
     chol = jnp.linalg.cholesky(Xn)
     M = jax.scipy.linalg.solve_triangular(chol, E, lower=True)
-    delta = jnp.sum(jnp.abs(M) ** 2, axis=0) / dx
+    delta = jnp.sum(jnp.real(M) ** 2 + jnp.imag(M) ** 2, axis=0) / dx  # no complex abs
     logdet = jnp.sum(jnp.log(dx)) + 2.0 * jnp.sum(jnp.log(jnp.real(jnp.diagonal(chol))))
     return delta, logdet
 

@@ -1,14 +1,25 @@
-"""Eigenbases of the Hermitian part of a Gaussian drift matrix, as the few products the
+"""Eigenbases of the Hermitian part of a Gaussian drift matrix, as the few operations the
 Schur-complement solver (:func:`jaxqep.solvers._gaussian_eigh_schur.eigh_schur_solve`)
-needs: ``U^† Diag(q) U``, ``diag(U N U^†)``, ``U^† Y U``, ``U N U^†`` and products of a few
-rows with ``U``.
+needs on matrices ``N`` in the eigenbasis (``K = U Diag(w) U^†``):
+
+- ``pinv(d̄)``: ``P_ac = 1/(i(w_a - w_c) - d̄)``;
+- ``diag_to(q)``: ``U^† Diag(q) U``; ``outer(b, T)``: ``Σ_s ū_s T_sᵀ + T̄_s u_sᵀ`` for the
+  rows ``u_s = U[b_s, :]`` (the bath terms of the source);
+- ``diag_from(N)``: ``diag(U N U^†)`` for Hermitian ``N``; ``rows(b, N)``: ``U[b, :] N``;
+- ``to(Y)``: ``U^† Y U``; ``from_(N)``: ``U N U^†`` (once per solve).
+
+Each basis keeps ``N`` in its own *layout* (``natural``/``layout`` convert), chosen so
+that a Krylov step has no transpose and its elementwise work fuses into one pass:
 
 - :class:`DenseBasis`: ``U`` from one ``eigh`` of the ``L × L`` matrix (any network);
-  the two products of a Krylov step are ``O(L³)`` (real matmuls for real ``U``).
+  layout ``N[a, c]``; the two products of a step are ``O(L³)`` (real for real ``U``).
 - :class:`KroneckerBasis`: ``K = K_x ⊗ 1 + 1 ⊗ K_y`` (a rectangular lattice with any
   chain along each direction; a 3D lattice as ``(x) ⊗ (yz)``), ``U = U_x ⊗ U_y`` from two
-  small ``eigh``; never formed, every product is a sequence of mode products costing
-  ``O(L² (l_x + l_y))`` instead of ``O(L³)`` (32 times fewer flops on a 32 × 32 lattice).
+  small ``eigh``, never formed; layout ``N[(a_x, c_x), (a_y, c_y)]`` (an ``l_x² × l_y²``
+  matrix), in which ``U^† Diag(q) U = P_xᵀ q P_y`` and ``diag(U N U^†) = Q_x N Q_yᵀ`` with
+  ``P_x[i, (a, c)] = Ū_x[i, a] U_x[i, c]`` (``Q = P̄``): two thin products,
+  ``O(L² (l_x + l_y))`` instead of ``O(L³)`` (32 times fewer flops on a 32 × 32
+  lattice), and ``P`` is a sum of an ``x`` and a ``y`` part.
 """
 
 from __future__ import annotations
@@ -23,11 +34,19 @@ from ..gaussian._kronecker import kronecker_factors as kronecker_factors
 __all__ = ["DenseBasis", "KroneckerBasis", "kronecker_factors"]
 
 
-def _left(M: Array, V: Array, real: bool) -> Array:
-    """``M @ V``; two real products when ``V`` is real and ``M`` complex."""
-    if real and jnp.iscomplexobj(M):
+def _left(M: Array, V: Array) -> Array:
+    """``M @ V``; two real products where exactly one of them is complex."""
+    if jnp.iscomplexobj(M) and not jnp.iscomplexobj(V):
         return (jnp.real(M) @ V) + 1j * (jnp.imag(M) @ V)
+    if jnp.iscomplexobj(V) and not jnp.iscomplexobj(M):
+        return (M @ jnp.real(V)) + 1j * (M @ jnp.imag(V))
     return M @ V
+
+
+def _pinv(delta: Array, dbar: Array) -> Array:
+    """``1/(iΔ - d̄)`` in real arithmetic: ``(-d̄ - iΔ)/(d̄² + Δ²)``."""
+    s = 1.0 / (dbar * dbar + delta * delta)
+    return (-dbar * s) + 1j * (-delta * s)
 
 
 class DenseBasis(NamedTuple):
@@ -49,21 +68,40 @@ class DenseBasis(NamedTuple):
     def Uh(self) -> Array:
         return self.U.T if self.real else jnp.conj(self.U.T)
 
-    def rows(self, idx: Array) -> Array:
-        """``U[idx, :]``."""
+    def natural(self, N: Array) -> Array:
+        """``N[a, c]`` from the layout (the identity here)."""
+        return N
+
+    def layout(self, N: Array) -> Array:
+        """The layout from ``N[a, c]``."""
+        return N
+
+    def pinv(self, dbar: Array) -> Array:
+        return _pinv(self.w[:, None] - self.w[None, :], dbar)
+
+    def bath(self, idx: Array) -> Array:
+        """The rows ``U[idx, :]``."""
         return self.U[idx, :]
 
-    def right(self, R: Array) -> Array:
-        """``R @ U`` for a few rows ``R``."""
-        return _left(R, self.U, self.real)
-
-    def right_h(self, R: Array) -> Array:
-        """``R @ U^†``."""
-        return _left(R, self.Uh, self.real)
+    def bath_abs2(self, bath: Array) -> Array:
+        """The rows ``|U[idx, :]|²``."""
+        return jnp.abs(bath) ** 2
 
     def diag_to(self, q: Array) -> Array:
         """``U^† Diag(q) U`` for real ``q`` (one matmul)."""
         return (self.Uh * q[None, :].astype(self.U.dtype)) @ self.U
+
+    def outer(self, bath: Array, T: Array) -> Array:
+        """``Σ_s ū_s T_sᵀ + T̄_s u_sᵀ`` (elementwise, fuses with its consumer)."""
+        ub, Tc = jnp.conj(bath), jnp.conj(T)
+
+        def term(k):
+            return ub[k, :, None] * T[k, None, :] + Tc[k, :, None] * bath[k, None, :]
+
+        out = term(0)
+        for k in range(1, T.shape[0]):  # a sum of 2D broadcasts (fuses), not a reduction
+            out = out + term(k)
+        return out
 
     def diag_from(self, N: Array) -> Array:
         """``diag(U N U^†)`` for Hermitian ``N`` (one matmul; for real ``U`` the
@@ -72,17 +110,22 @@ class DenseBasis(NamedTuple):
             return jnp.sum((self.U @ jnp.real(N)) * self.U, axis=1)
         return jnp.real(jnp.sum((self.U @ N) * jnp.conj(self.U), axis=1))
 
+    def rows(self, bath: Array, N: Array) -> Array:
+        """``bath @ N``."""
+        return _left(bath, N)
+
+    def step(self, P: Array, q: Array, bath: Array, T: Array):
+        """``(diag_from(N), rows(bath, N))`` for ``N = P ∘ (diag_to(q) + outer(bath, T))``."""
+        N = P * (self.diag_to(q) + self.outer(bath, T))
+        return self.diag_from(N), self.rows(bath, N)
+
     def to(self, Y: Array) -> Array:
         """``U^† Y U``."""
-        if self.real:
-            return _left(_left(Y.T, self.U, True).T, self.U, True)
-        return self.Uh @ Y @ self.U
+        return _left(_left(self.Uh, Y), self.U)
 
     def from_(self, N: Array) -> Array:
         """``U N U^†``."""
-        if self.real:
-            return _left(_left(N.T, self.Uh, True).T, self.Uh, True)
-        return self.U @ N @ self.Uh
+        return _left(_left(self.U, N), self.Uh)
 
 
 class KroneckerBasis(NamedTuple):
@@ -90,64 +133,121 @@ class KroneckerBasis(NamedTuple):
 
     Ux: Array
     Uy: Array
-    w: Array
+    wx: Array
+    wy: Array
     real: bool
+    PxT: Array  # P_xᵀ = [(a, c), i], contiguous (the product in a step reads it so)
+    Py: Array
 
     @classmethod
     def of(cls, Kx: Array, Ky: Array, real: bool) -> KroneckerBasis:
-        db = DenseBasis.of(Kx, real)
-        dy = DenseBasis.of(Ky, real)
-        w = (db.w[:, None] + dy.w[None, :]).reshape(-1)
-        return cls(db.U, dy.U, w, real)
+        bx = DenseBasis.of(Kx, real)
+        by = DenseBasis.of(Ky, real)
+        b = cls(bx.U, by.U, bx.w, by.w, real, bx.U, by.U)
+        return b._replace(PxT=b._pairs(bx.U).T, Py=b._pairs(by.U))
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.Ux.shape[0], self.Uy.shape[0]
 
+    @property
+    def w(self) -> Array:
+        return (self.wx[:, None] + self.wy[None, :]).reshape(-1)
+
     def _c(self, U: Array) -> Array:
         return U if self.real else jnp.conj(U)
 
-    def rows(self, idx: Array) -> Array:
+    def natural(self, N: Array) -> Array:
+        """``N[(a_x, a_y), (c_x, c_y)]`` (``L × L``) from the layout ``[(a_x, c_x), (a_y,
+        c_y)]``."""
         lx, ly = self.shape
-        i, j = idx // ly, idx % ly
-        return (self.Ux[i, :, None] * self.Uy[j, None, :]).reshape(idx.shape[0], lx * ly)
+        return N.reshape(lx, lx, ly, ly).transpose(0, 2, 1, 3).reshape(lx * ly, lx * ly)
 
-    def right(self, R: Array) -> Array:
+    def layout(self, N: Array) -> Array:
+        """The layout (``l_x² × l_y²``) from ``N[a, c]``."""
         lx, ly = self.shape
-        T = R.reshape(R.shape[0], lx, ly)
-        T = jnp.einsum("sij,ia->saj", T, self.Ux)
-        return jnp.einsum("saj,jb->sab", T, self.Uy).reshape(R.shape)
+        return N.reshape(lx, ly, lx, ly).transpose(0, 2, 1, 3).reshape(lx * lx, ly * ly)
 
-    def right_h(self, R: Array) -> Array:
-        lx, ly = self.shape
-        T = R.reshape(R.shape[0], lx, ly)
-        T = jnp.einsum("sab,ia->sib", T, self._c(self.Ux))
-        return jnp.einsum("sib,jb->sij", T, self._c(self.Uy)).reshape(R.shape)
-
-    def _pairs(self, U: Array, conj_first: bool) -> Array:
-        # [i, (a, c)] = conj?(U[i, a]) conj?(U[i, c]): the Kronecker factor of Diag(e_i).
+    def _pairs(self, U: Array) -> Array:
+        # [i, (a, c)] = conj?(U[i, a]) U[i, c].
         l = U.shape[0]
-        first, second = (self._c(U), U) if conj_first else (U, self._c(U))
-        return (first[:, :, None] * second[:, None, :]).reshape(l, l * l)
+        return (self._c(U)[:, :, None] * U[:, None, :]).reshape(l, l * l)
+
+    def pinv(self, dbar: Array) -> Array:
+        dx = (self.wx[:, None] - self.wx[None, :]).reshape(-1)
+        dy = (self.wy[:, None] - self.wy[None, :]).reshape(-1)
+        return _pinv(dx[:, None] + dy[None, :], dbar)
+
+    def bath(self, idx: Array) -> tuple[Array, Array]:
+        """The rows ``U[idx, :] = U_x[i, :] ⊗ U_y[j, :]`` as the pair of factors."""
+        ly = self.shape[1]
+        return self.Ux[idx // ly, :], self.Uy[idx % ly, :]
+
+    def bath_abs2(self, bath: tuple[Array, Array]) -> tuple[Array, Array]:
+        return jnp.abs(bath[0]) ** 2, jnp.abs(bath[1]) ** 2
 
     def diag_to(self, q: Array) -> Array:
-        """``U^† Diag(q) U``: ``O(L l_y² + l_x L²)``."""
+        """``U^† Diag(q) U`` (layout): ``P_xᵀ q P_y``, ``O(L l_y² + l_x L²)``."""
         lx, ly = self.shape
-        L = lx * ly
-        T = q.reshape(lx, ly).astype(self.Uy.dtype) @ self._pairs(self.Uy, True)
-        S = self._pairs(self.Ux, True).T @ T  # [(a, c), (b, d)]
-        return S.reshape(lx, lx, ly, ly).transpose(0, 2, 1, 3).reshape(L, L)
+        T = q.reshape(lx, ly).astype(self.Uy.dtype) @ self.Py
+        return self.PxT @ T
+
+    def outer(self, bath: tuple[Array, Array], T: Array) -> Array:
+        """``Σ_s ū_s T_sᵀ + T̄_s u_sᵀ`` (layout). One reduction over ``s`` (written as a
+        sum of per-bath broadcasts, XLA fused it into each consumer and recomputed it:
+        three times slower per step at 16 × 16)."""
+        lx, ly = self.shape
+        ux, uy = bath
+        s = T.shape[0]
+        T4 = T.reshape(s, lx, ly)
+        Tc = jnp.conj(T4)
+        cx, cy = jnp.conj(ux), jnp.conj(uy)
+        # [s, a_x, c_x, a_y, c_y]
+        first = cx[:, :, None, None, None] * cy[:, None, None, :, None] * T4[:, None, :, None, :]
+        second = Tc[:, :, None, :, None] * ux[:, None, :, None, None] * uy[:, None, None, None, :]
+        return jnp.sum(first + second, axis=0).reshape(lx * lx, ly * ly)
 
     def diag_from(self, N: Array) -> Array:
-        """``diag(U N U^†)`` for Hermitian ``N``."""
-        lx, ly = self.shape
-        M = jnp.real(N) if self.real else N
-        M = M.reshape(lx, ly, lx, ly).transpose(0, 2, 1, 3).reshape(lx * lx, ly * ly)
-        T = self._pairs(self.Ux, False) @ M  # [i, (b, d)]
-        d = T @ self._pairs(self.Uy, False).T  # [i, j]
+        """``diag(U N U^†)`` for Hermitian ``N`` (layout): ``Q_x N Q_yᵀ``."""
+        if self.real:
+            M = jnp.real(N)
+            d = (self._pairs(self.Ux) @ M) @ self._pairs(self.Uy).T
+        else:
+            Qx, Qy = jnp.conj(self._pairs(self.Ux)), jnp.conj(self._pairs(self.Uy))
+            d = (Qx @ N) @ Qy.T
         return jnp.real(d).reshape(-1)
 
+    def rows(self, bath: tuple[Array, Array], N: Array) -> Array:
+        """``U[idx, :] N`` (layout ``N``, natural rows ``(c_x, c_y)``)."""
+        lx, ly = self.shape
+        ux, uy = bath
+        s = ux.shape[0]
+        # Σ_{a_x}: one product with N as [a_x, (c_x, a_y, c_y)] (no transpose), then the
+        # small Σ_{a_y} per bath.
+        T = _left(ux, N.reshape(lx, lx * ly * ly)).reshape(s, lx, ly, ly)
+        T = jnp.einsum("scbd,sb->scd", T, uy.astype(T.dtype))
+        return T.reshape(s, lx * ly)
+
+    def step(self, P: Array, q: Array, bath: tuple[Array, Array], T: Array):
+        """``(diag_from(N), rows(bath, N))`` for ``N = P ∘ (diag_to(q) + outer(bath, T))``:
+        one Krylov step. For real ``U`` the rows are two real products with ``Re N`` and
+        ``Im N`` (XLA's complex product of two rows with ``N`` was the slowest op of a
+        step, 0.29 ms at 16 × 16)."""
+        N = P * (self.diag_to(q) + self.outer(bath, T))
+        if not self.real:
+            return self.diag_from(N), self.rows(bath, N)
+        lx, ly = self.shape
+        ux, uy = bath
+        s = ux.shape[0]
+        Nr, Ni = jnp.real(N), jnp.imag(N)
+        d = (self._pairs(self.Ux) @ Nr) @ self._pairs(self.Uy).T
+        R = jnp.stack([ux @ Nr.reshape(lx, -1), ux @ Ni.reshape(lx, -1)])
+        R = jnp.einsum("kscbd,sb->kscd", R.reshape(2, s, lx, ly, ly), uy)
+        return d.reshape(-1), (R[0] + 1j * R[1]).reshape(s, lx * ly)
+
     def _sandwich(self, Y: Array, left_x, left_y, right_x, right_y) -> Array:
+        # [(i, j), (k, l)] -> [(a, b), (c, d)]: Σ left_x[i, a] left_y[j, b] Y right_x[k, c]
+        # right_y[l, d].
         lx, ly = self.shape
         T = Y.reshape(lx, ly, lx, ly)
         T = jnp.einsum("ia,ijkl->ajkl", left_x, T)
@@ -164,10 +264,11 @@ class KroneckerBasis(NamedTuple):
         return self._sandwich(Y, *factors)
 
     def to(self, Y: Array) -> Array:
-        """``U^† Y U``."""
-        return self._sandwich_split(Y, self._c(self.Ux), self._c(self.Uy), self.Ux, self.Uy)
+        """``U^† Y U`` (layout)."""
+        return self.layout(
+            self._sandwich_split(Y, self._c(self.Ux), self._c(self.Uy), self.Ux, self.Uy))
 
     def from_(self, N: Array) -> Array:
-        """``U N U^†``."""
-        return self._sandwich_split(N, self.Ux.T, self.Uy.T, self._c(self.Ux).T,
-                                    self._c(self.Uy).T)
+        """``U N U^†`` of a layout ``N``."""
+        return self._sandwich_split(self.natural(N), self.Ux.T, self.Uy.T,
+                                    self._c(self.Ux).T, self._c(self.Uy).T)

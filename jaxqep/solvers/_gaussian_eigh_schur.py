@@ -5,6 +5,7 @@ sites (lattices with a Büttiker probe on every site and a few physical baths): 
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -104,49 +105,58 @@ def eigh_schur_solve(
     """
     n = A.shape[0]
     rdt = jnp.real(A).dtype
-    Ah = jnp.conj(A.T)
-    K = (A - Ah) / 2j
-    K = 0.5 * (K + jnp.conj(K.T))
+    # Exactly Hermitian as computed (the entries of a pair come from the same two numbers
+    # and a product with -i/2 is exact), so no second symmetrisation.
+    K = (A - jnp.conj(A.T)) * (-0.5j)
     dbar, idx, delta, exact = damping_split(A, sites)
     dbar_safe = jnp.where(dbar > 0, dbar, 1.0)
+    basis: Any  # DenseBasis | KroneckerBasis (the same operations on their own types)
     if kron is None:
         basis = DenseBasis.of(K, real_u)
     else:
         Kx, Ky, exact_k = kronecker_factors(K, *kron)
         exact = exact & exact_k
         basis = KroneckerBasis.of(Kx, Ky, real_u)
-    w = basis.w
-    Pinv = 1.0 / (1j * (w[:, None] - w[None, :]) - dbar_safe)
-    Ub = basis.rows(idx)
-    UbH = jnp.conj(Ub.T)
+    # Matrices in the eigenbasis are kept in the basis's layout (no transposes per step).
+    Pinv = basis.pinv(dbar_safe)
+    bath = basis.bath(idx)
     gg = jnp.zeros(n, rdt) if g is None else g.astype(rdt)
     # The bath-row preconditioner: 1 / (1 - ½δ_b h_b), h_b = |U_b|² 𝓖.
-    h = (jnp.abs(Ub) ** 2).astype(Pinv.dtype) @ Pinv
+    h = basis.rows(basis.bath_abs2(bath), Pinv)
     scale_r = 1.0 / (1.0 - 0.5 * delta[:, None] * h)
 
-    def source(c, R):
-        # U^† (½{Diag δ, X} - Diag(Γ ∘ c)) U, X Hermitian with diag c and rows R.
-        T = 0.5 * delta[:, None] * basis.right(R)
-        return basis.diag_to(-gg * c) + (UbH @ T + jnp.conj(T.T) @ Ub)
+    # The bath rows are unknowns in the eigenbasis, R̃ = X[b, :] U (the same norm), so a
+    # step needs no products with U for them.
+    def source(c, Rt):
+        # U^† (½{Diag δ, X} - Diag(Γ ∘ c)) U, X Hermitian with diag c and rows R̃ U^†.
+        return basis.diag_to(-gg * c) + basis.outer(bath, 0.5 * delta[:, None] * Rt)
 
     def outputs(N):
-        # diag(U N U^†) and its rows b, for Hermitian N.
-        return basis.diag_from(N), basis.right_h(Ub @ N)
+        # diag(U N U^†) and the rows U_b N, for Hermitian N.
+        return basis.diag_from(N), basis.rows(bath, N)
 
     def precondition(z):
         c, Rr, Ri = z
-        R = basis.right_h(basis.right(Rr + 1j * Ri) * scale_r)
-        return c, jnp.real(R), jnp.imag(R)
+        return c, (Rr + 1j * Ri) * scale_r
 
     def op(y):
-        c, Rr, Ri = precondition(y)
-        dg, rows = outputs(Pinv * source(c, Rr + 1j * Ri))
-        return (c - dg, Rr - jnp.real(rows), Ri - jnp.imag(rows))
+        c, Rt = precondition(y)
+        dg, rows = basis.step(Pinv, -gg * c, bath, 0.5 * delta[:, None] * Rt)
+        return (c - dg, jnp.real(Rt - rows), jnp.imag(Rt - rows))
 
     def solve_hermitian(Bh):
-        N0 = Pinv * basis.to(Bh)
+        # U^† Bh U: the diagonal part by diag_to, the rest (cotangents: a general Bh) by
+        # the full transform only where it is nonzero (the NESS's own B is diagonal).
+        dB = jnp.real(jnp.diagonal(Bh))
+        off = Bh - jnp.diag(dB).astype(Bh.dtype)
+        Y0 = basis.diag_to(dB).astype(Bh.dtype)
+        Y = lazy_fallback(jnp.all(off == 0), Y0, lambda: Y0 + basis.to(off))
+        N0 = Pinv * Y
         dg0, rows0 = outputs(N0)
-        rhs = (dg0, jnp.real(rows0), jnp.imag(rows0))
+        # Where the damping is not of the required form the result is discarded (ok is
+        # False): a zero right-hand side ends GMRES at once.
+        rhs = jax.tree_util.tree_map(lambda x: jnp.where(exact, x, 0.0),
+                                     (dg0, jnp.real(rows0), jnp.imag(rows0)))
         struct = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), rhs)
         sol = lx.linear_solve(
             lx.FunctionLinearOperator(op, struct),
@@ -155,9 +165,8 @@ def eigh_schur_solve(
                   stagnation_cycles=3),
             throw=False,
         )
-        c, Rr, Ri = precondition(sol.value)
-        N = N0 + Pinv * source(c, Rr + 1j * Ri)
-        X = basis.from_(N)
+        c, Rt = precondition(sol.value)
+        X = basis.from_(N0 + Pinv * source(c, Rt))
         steps = jnp.asarray(sol.stats["num_steps"], jnp.int32)
         return X, sol.result == lx.RESULTS.successful, steps
 
@@ -246,10 +255,12 @@ def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
             restart=solver.restart, max_steps=solver.max_steps, kron=kron,
         )
 
-    # The Schur solve only where the damping has the required form (lazily, also under
-    # vmap), then (for a Kronecker basis that does not apply) the dense basis, then
-    # EighKrylov where it did not apply or did not reach rounding level.
-    X, ok, steps = lazy_fallback(~exact, init, schur)
+    # The Schur solve only where the damping has the required form (for a dense basis
+    # lazily, also under vmap: its eigh is not spent on a network it does not apply to;
+    # a Kronecker basis costs two small eigh, and its GMRES ends at once there), then (for
+    # a Kronecker basis that does not apply) the dense basis, then EighKrylov where it did
+    # not apply or did not reach rounding level.
+    X, ok, steps = schur() if kron is not None else lazy_fallback(~exact, init, schur)
     good = ok & (_probe_residual(A, g, X, B) <= RESIDUAL_TOL)
 
     if kron is not None:
