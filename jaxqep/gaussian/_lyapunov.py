@@ -59,7 +59,6 @@ import numpy as np
 from jaxtyping import Array
 
 from .._krylov import GMRES
-from .._matmul import cpu_matmul as mm
 
 Method = Literal["auto", "sign", "eig"]
 
@@ -218,20 +217,19 @@ def _eig_factor(A: Array):
     ok = ok & jnp.all(jnp.isfinite(W))
     K = 1.0 / jnp.where(ok, denom, 1.0)
 
-    # CPU only (eig): complex products as four real ones (jaxqep._matmul).
     def raw(Q):
-        return mm(mm(V, mm(mm(W, Q), Wh) * K), Vh)
+        return V @ (((W @ Q) @ Wh) * K) @ Vh
 
     def plain(Q):
         X = raw(Q)
         # One step of iterative refinement (3 more matmuls) for ill-conditioned V.
-        R = Q - (mm(A, X) + mm(X, jnp.conj(A.T)))
+        R = Q - (A @ X + X @ jnp.conj(A.T))
         return X + raw(R)
 
     def diag_of(q):
         # diag of raw(Diag q): 2 matmuls + O(L²).
-        Y = mm(W * q[None, :], Wh) * K
-        return jnp.sum(mm(V, Y) * jnp.conj(V), axis=1)
+        Y = ((W * q[None, :]) @ Wh) * K
+        return jnp.sum((V @ Y) * jnp.conj(V), axis=1)
 
     return plain, diag_of, ok
 
