@@ -43,6 +43,13 @@ def _left(M: Array, V: Array) -> Array:
     return M @ V
 
 
+def _pairs(U: Array, real: bool) -> Array:
+    """``[i, (a, c)] = Ū[i, a] U[i, c]`` (``P_x``, ``P_y`` of :class:`KroneckerBasis`)."""
+    l = U.shape[0]
+    first = U if real else jnp.conj(U)
+    return (first[:, :, None] * U[:, None, :]).reshape(l, l * l)
+
+
 def _pinv(delta: Array, dbar: Array) -> Array:
     """``1/(iΔ - d̄)`` in real arithmetic: ``(-d̄ - iΔ)/(d̄² + Δ²)``."""
     s = 1.0 / (dbar * dbar + delta * delta)
@@ -114,11 +121,6 @@ class DenseBasis(NamedTuple):
         """``bath @ N``."""
         return _left(bath, N)
 
-    def step(self, P: Array, q: Array, bath: Array, T: Array):
-        """``(diag_from(N), rows(bath, N))`` for ``N = P ∘ (diag_to(q) + outer(bath, T))``."""
-        N = P * (self.diag_to(q) + self.outer(bath, T))
-        return self.diag_from(N), self.rows(bath, N)
-
     def to(self, Y: Array) -> Array:
         """``U^† Y U``."""
         return _left(_left(self.Uh, Y), self.U)
@@ -143,8 +145,7 @@ class KroneckerBasis(NamedTuple):
     def of(cls, Kx: Array, Ky: Array, real: bool) -> KroneckerBasis:
         bx = DenseBasis.of(Kx, real)
         by = DenseBasis.of(Ky, real)
-        b = cls(bx.U, by.U, bx.w, by.w, real, bx.U, by.U)
-        return b._replace(PxT=b._pairs(bx.U).T, Py=b._pairs(by.U))
+        return cls(bx.U, by.U, bx.w, by.w, real, _pairs(bx.U, real).T, _pairs(by.U, real))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -167,11 +168,6 @@ class KroneckerBasis(NamedTuple):
         """The layout (``l_x² × l_y²``) from ``N[a, c]``."""
         lx, ly = self.shape
         return N.reshape(lx, ly, lx, ly).transpose(0, 2, 1, 3).reshape(lx * lx, ly * ly)
-
-    def _pairs(self, U: Array) -> Array:
-        # [i, (a, c)] = conj?(U[i, a]) U[i, c].
-        l = U.shape[0]
-        return (self._c(U)[:, :, None] * U[:, None, :]).reshape(l, l * l)
 
     def pinv(self, dbar: Array) -> Array:
         dx = (self.wx[:, None] - self.wx[None, :]).reshape(-1)
@@ -210,11 +206,9 @@ class KroneckerBasis(NamedTuple):
     def diag_from(self, N: Array) -> Array:
         """``diag(U N U^†)`` for Hermitian ``N`` (layout): ``Q_x N Q_yᵀ``."""
         if self.real:
-            M = jnp.real(N)
-            d = (self._pairs(self.Ux) @ M) @ self._pairs(self.Uy).T
+            d = (self.PxT.T @ jnp.real(N)) @ self.Py.T
         else:
-            Qx, Qy = jnp.conj(self._pairs(self.Ux)), jnp.conj(self._pairs(self.Uy))
-            d = (Qx @ N) @ Qy.T
+            d = (jnp.conj(self.PxT.T) @ N) @ jnp.conj(self.Py.T)
         return jnp.real(d).reshape(-1)
 
     def rows(self, bath: tuple[Array, Array], N: Array) -> Array:
@@ -222,28 +216,12 @@ class KroneckerBasis(NamedTuple):
         lx, ly = self.shape
         ux, uy = bath
         s = ux.shape[0]
-        # Σ_{a_x}: one product with N as [a_x, (c_x, a_y, c_y)] (no transpose), then the
-        # small Σ_{a_y} per bath.
+        # Σ_{a_x}: one product with N as [a_x, (c_x, a_y, c_y)] (no transpose; for real U
+        # two real products: XLA's complex product of two rows with N was the slowest op
+        # of a step, 0.29 ms at 16 × 16), then the small Σ_{a_y} per bath.
         T = _left(ux, N.reshape(lx, lx * ly * ly)).reshape(s, lx, ly, ly)
         T = jnp.einsum("scbd,sb->scd", T, uy.astype(T.dtype))
         return T.reshape(s, lx * ly)
-
-    def step(self, P: Array, q: Array, bath: tuple[Array, Array], T: Array):
-        """``(diag_from(N), rows(bath, N))`` for ``N = P ∘ (diag_to(q) + outer(bath, T))``:
-        one Krylov step. For real ``U`` the rows are two real products with ``Re N`` and
-        ``Im N`` (XLA's complex product of two rows with ``N`` was the slowest op of a
-        step, 0.29 ms at 16 × 16)."""
-        N = P * (self.diag_to(q) + self.outer(bath, T))
-        if not self.real:
-            return self.diag_from(N), self.rows(bath, N)
-        lx, ly = self.shape
-        ux, uy = bath
-        s = ux.shape[0]
-        Nr, Ni = jnp.real(N), jnp.imag(N)
-        d = (self._pairs(self.Ux) @ Nr) @ self._pairs(self.Uy).T
-        R = jnp.stack([ux @ Nr.reshape(lx, -1), ux @ Ni.reshape(lx, -1)])
-        R = jnp.einsum("kscbd,sb->kscd", R.reshape(2, s, lx, ly, ly), uy)
-        return d.reshape(-1), (R[0] + 1j * R[1]).reshape(s, lx * ly)
 
     def _sandwich(self, Y: Array, left_x, left_y, right_x, right_y) -> Array:
         # [(i, j), (k, l)] -> [(a, b), (c, d)]: Σ left_x[i, a] left_y[j, b] Y right_x[k, c]

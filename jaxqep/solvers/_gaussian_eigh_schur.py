@@ -141,7 +141,7 @@ def eigh_schur_solve(
 
     def op(y):
         c, Rt = precondition(y)
-        dg, rows = basis.step(Pinv, -gg * c, bath, 0.5 * delta[:, None] * Rt)
+        dg, rows = outputs(Pinv * source(c, Rt))
         return (c - dg, jnp.real(Rt - rows), jnp.imag(Rt - rows))
 
     def solve_hermitian(Bh):
@@ -245,10 +245,6 @@ def resolved_sites(problem, solver) -> int:
 
 
 def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
-    _, _, _, exact = damping_split(A, sites)
-    n = A.shape[0]
-    init = (jnp.zeros((n, n), A.dtype), jnp.asarray(False), jnp.zeros((), jnp.int32))
-
     def schur():
         return eigh_schur_solve(
             A, g, B, sites=sites, real_u=real_u, rtol=solver.rtol,
@@ -260,7 +256,13 @@ def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
     # a Kronecker basis costs two small eigh, and its GMRES ends at once there), then (for
     # a Kronecker basis that does not apply) the dense basis, then EighKrylov where it did
     # not apply or did not reach rounding level.
-    X, ok, steps = schur() if kron is not None else lazy_fallback(~exact, init, schur)
+    if kron is not None:
+        X, ok, steps = schur()
+    else:
+        exact = damping_split(A, sites)[3]
+        n = A.shape[0]
+        init = (jnp.zeros((n, n), A.dtype), jnp.asarray(False), jnp.zeros((), jnp.int32))
+        X, ok, steps = lazy_fallback(~exact, init, schur)
     good = ok & (_probe_residual(A, g, X, B) <= RESIDUAL_TOL)
 
     if kron is not None:
