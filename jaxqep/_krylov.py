@@ -181,16 +181,15 @@ class GMRES(lx.AbstractLinearSolver):
             chunks = tuple(jnp.zeros((c, n), dtype) for _ in range(nch))
             chunks = set_row(chunks, 0, r / rnorm)
             hess = jnp.zeros((m + 1, m), dtype)
-            cs = jnp.zeros(m, dtype)
-            sn = jnp.zeros(m, dtype)
+            rot = jnp.eye(m + 1, dtype=dtype)
             gvec = jnp.zeros(m + 1, dtype).at[0].set(rnorm)
 
             def inner_cond(carry):
-                j, _, _, _, _, gvec, done, _ = carry
+                j, _, _, _, gvec, done, _ = carry
                 return (j < m) & (jnp.abs(gvec[j]) > target) & (steps + j < self.max_steps) & ~done
 
             def inner_body(carry):
-                j, chunks, hess, cs, sn, gvec, _, anorm = carry
+                j, chunks, hess, rot, gvec, _, anorm = carry
                 z = pc(get_row(chunks, j))
                 w = mv(z)
                 h = dots(chunks, w, j)
@@ -219,29 +218,25 @@ class GMRES(lx.AbstractLinearSolver):
                 safe = jnp.where(breakdown, 1.0, hn)
                 chunks = set_row(chunks, j + 1, jnp.where(breakdown, 0.0, w / safe))
 
-                def rot(i, hh):
-                    t = cs[i] * hh[i] + sn[i] * hh[i + 1]
-                    u = -sn[i] * hh[i] + cs[i] * hh[i + 1]
-                    return hh.at[i].set(t).at[i + 1].set(u)
-
-                # The j earlier rotations only (a loop of j, not m, iterations: on CPU each
-                # iteration is a few small kernels, and at m = 40 the masked loop cost more
-                # than the operator of a small problem).
-                h = jax.lax.fori_loop(0, j, rot, h.at[j + 1].set(hn))
+                # The j earlier Givens rotations, as one product with their accumulated
+                # orthogonal matrix G_{j-1}···G_0 (a loop over them was j iterations of a
+                # few small kernels each, on CPU the largest part of a step of a small
+                # problem); rows above j of `rot` are still those of the identity.
+                h = rot @ h.at[j + 1].set(hn)
                 a, bb = h[j], h[j + 1]
                 rho = jnp.hypot(a, bb)
                 c_j = jnp.where(rho > 0, a / jnp.where(rho > 0, rho, 1.0), 1.0)
                 s_j = jnp.where(rho > 0, bb / jnp.where(rho > 0, rho, 1.0), 0.0)
                 h = h.at[j].set(rho).at[j + 1].set(0.0)
                 hess = hess.at[:, j].set(h)
-                cs = cs.at[j].set(c_j)
-                sn = sn.at[j].set(s_j)
+                r0, r1 = rot[j], rot[j + 1]
+                rot = rot.at[j].set(c_j * r0 + s_j * r1).at[j + 1].set(c_j * r1 - s_j * r0)
                 gj = gvec[j]
                 gvec = gvec.at[j].set(c_j * gj).at[j + 1].set(-s_j * gj)
-                return j + 1, chunks, hess, cs, sn, gvec, breakdown, anorm
+                return j + 1, chunks, hess, rot, gvec, breakdown, anorm
 
-            k, chunks, hess, _, _, gvec, _, anorm = jax.lax.while_loop(
-                inner_cond, inner_body, (0, chunks, hess, cs, sn, gvec, False, anorm)
+            k, chunks, hess, _, gvec, _, anorm = jax.lax.while_loop(
+                inner_cond, inner_body, (0, chunks, hess, rot, gvec, False, anorm)
             )
             idx = jnp.arange(m)
             used = idx < k

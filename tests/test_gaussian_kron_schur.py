@@ -221,3 +221,59 @@ def test_bad_shape():
     net = jaxqep.GaussianNetwork(H, g, g, 0.05 * jnp.ones(12))
     with pytest.raises(ValueError, match=r"shape \(4, 4\) has 16 sites but the network has L = 12"):
         jaxqep.entropy_production(net, solvers.KroneckerSchur(shape=(4, 4)))
+
+
+@pytest.mark.parametrize("complex_h", [False, True])
+def test_structured_residuals_vs_dense(complex_h):
+    # The residual of solve_ness with the Kronecker product (and the route's probe) against
+    # the dense formulas, at the NESS, off it, and where the structure does not hold.
+    from jaxqep.gaussian._lyapunov import _probe_residual
+    from jaxqep.solvers._gaussian_eigh_schur import _kron_probe_residual, hermitian_part
+
+    H, gam, occ, sc = _random_lattice(11, 4, 5, complex_h)
+    ref = dense_reference(H, gam, occ, sc)
+    A = stability_matrix(jnp.asarray(H), jnp.asarray(gam), jnp.asarray(sc))
+    B = -jnp.diag(jnp.asarray(gam * occ)).astype(A.dtype)
+    g = jnp.asarray(sc)
+    r = rng(12)
+    E = r.normal(size=(20, 20)) + 1j * r.normal(size=(20, 20))
+    for X in (jnp.asarray(ref), jnp.asarray(ref + 1e-7 * (E + E.conj().T))):
+        dense = float(relative_residual(A, g, X, B, hermitian=True))
+        for real_h in ([True, False] if not complex_h else [False]):
+            kr = float(relative_residual(A, g, X, B, hermitian=True, real_h=real_h,
+                                         kron=(4, 5)))
+            assert abs(kr - dense) <= 1e-15 + 1e-9 * dense
+        Kx, Ky, exact = kronecker_factors(hermitian_part(A, not complex_h), 4, 5)
+        assert bool(exact)
+        p1 = float(_probe_residual(A, g, X, B))
+        p2 = float(_kron_probe_residual(A, g, X, B, Kx, Ky))
+        assert abs(p1 - p2) <= 1e-15 + 1e-9 * p1
+    # A stale shape (disorder added after detection): the dense product is used instead.
+    Ad = A + 1j * jnp.diag(jnp.asarray(rng(13).uniform(0, 0.2, 20)))
+    X = jnp.asarray(ref)
+    np.testing.assert_allclose(
+        float(relative_residual(Ad, g, X, B, hermitian=True, kron=(4, 5))),
+        float(relative_residual(Ad, g, X, B, hermitian=True)), rtol=1e-9)
+
+
+def test_hermitian_shortcuts_are_exact():
+    # stability_matrix(hermitian=True) (H̄ for Hᵀ) and the NESS observables' Cholesky on
+    # Xnᵀ (no symmetrisation, no layout copy) give the same numbers bit for bit.
+    from jaxqep.gaussian._model import validate_inputs
+    from jaxqep.gaussian._observables import _inverse_excess
+
+    H, gam, occ, sc = _random_lattice(14, 3, 4, complex_h=True)
+    Hv = validate_inputs(jnp.asarray(H), jnp.asarray(gam), jnp.asarray(occ), jnp.asarray(sc))[0]
+    a = stability_matrix(Hv, jnp.asarray(gam), jnp.asarray(sc))
+    b = stability_matrix(Hv, jnp.asarray(gam), jnp.asarray(sc), hermitian=True)
+    assert bool(jnp.all(a == b))
+    ref = dense_reference(H, gam, occ, sc)
+    X = jnp.asarray(0.5 * (ref + ref.conj().T)) + 0.5 * jnp.eye(12)
+    d1, l1 = _inverse_excess(X)
+    d2, l2 = _inverse_excess(X, hermitian=True)
+    np.testing.assert_allclose(np.asarray(d2), np.asarray(d1), rtol=1e-13, atol=0)
+    assert abs(float(l1) - float(l2)) <= 1e-13
+    # Against the definition [X⁻¹]_kk - 1/X_kk.
+    Xi = np.linalg.inv(np.asarray(X))
+    np.testing.assert_allclose(np.asarray(d2), np.real(np.diag(Xi)) - 1 / np.real(np.diag(X)),
+                               rtol=1e-8)

@@ -60,6 +60,25 @@ def test_error_if_under_grad_and_vmap():
     assert "flat index 2 " in _message(e)
 
 
+def test_error_if_on_large_arrays():
+    # Large leaves pass one entry through the check (no copy of the whole array): the
+    # values come back bit for bit, the check still fires when only that leaf is used,
+    # names the batch element, and is transparent to gradients.
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(64, 64)))
+    f = jax.jit(lambda x, t: error_if((x, t), jnp.any(x < t), "x: below t")[0])
+    assert bool(jnp.all(f(x, -10.0) == x))
+    with pytest.raises(Exception) as e:
+        f(x, 0.0)
+    assert "x: below t" in _message(e)
+    xb = jnp.stack([x + 10.0, x, x + 10.0])
+    g = jax.jit(jax.vmap(lambda x: jnp.sum(error_if(x, jnp.any(x < 0), "x: bad") ** 2)))
+    with pytest.raises(Exception) as e:
+        g(xb)
+    assert "flat index 1 " in _message(e)
+    grad = jax.grad(lambda x: jnp.sum(error_if(x, jnp.any(x < -10), "x: bad") ** 2))(x)
+    np.testing.assert_allclose(np.asarray(grad), 2 * np.asarray(x), rtol=0, atol=0)
+
+
 def test_qrm_entry_point_names_the_bad_point_of_a_batch():
     h = models.single_qubit_hamiltonian(1.0, 0.7)
     taus = jnp.stack([models.diagonal_reset_state(t) for t in (0.9, 0.2)])

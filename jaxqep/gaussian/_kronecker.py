@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array
 
-__all__ = ["kronecker_factors", "detect_kronecker"]
+__all__ = ["kronecker_factors", "kronecker_split", "detect_kronecker"]
 
 
 def kronecker_factors(
@@ -20,15 +20,24 @@ def kronecker_factors(
     ``i l_y + j``), read from the first block row and column; ``exact`` is whether ``K``
     equals the Kronecker sum to rounding (else the caller falls back). ``xp``: ``jax.numpy``
     (traced) or ``numpy`` (concrete, at construction)."""
+    return kronecker_split(K, lx, ly, xp)[:3]
+
+
+def kronecker_split(
+    K: Array | np.ndarray, lx: int, ly: int, xp=jnp
+) -> tuple[Any, Any, Any, Any]:
+    """:func:`kronecker_factors` and the Frobenius norm of the deviation ``K - (K_x ⊗ 1
+    + 1 ⊗ K_y)``."""
     K4 = K.reshape(lx, ly, lx, ly)
     Kx = K4[:, 0, :, 0]
     Ky = K4[0, :, 0, :] - K4[0, 0, 0, 0] * xp.eye(ly, dtype=K.dtype)
     rec = (Kx[:, None, :, None] * xp.eye(ly, dtype=K.dtype)[None, :, None, :]
            + xp.eye(lx, dtype=K.dtype)[:, None, :, None] * Ky[None, :, None, :])
     scale = xp.max(xp.abs(K))
-    err = xp.max(xp.abs(K4 - rec))
+    dev = xp.abs(K4 - rec)
+    err = xp.max(dev)
     exact = err <= 64 * xp.finfo(xp.real(K).dtype).eps * xp.where(scale > 0, scale, 1.0)
-    return Kx, Ky, exact
+    return Kx, Ky, exact, xp.sqrt(xp.sum(dev * dev))
 
 
 def detect_kronecker(h) -> tuple[int, int] | None:

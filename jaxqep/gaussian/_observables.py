@@ -103,21 +103,27 @@ def entropy_flux(C: ArrayLike, gammas: ArrayLike, occupations: ArrayLike) -> Arr
     return gammas * (c - occupations) / (occupations + 0.5)
 
 
-def _inverse_excess(X: Array) -> tuple[Array, Array]:
+def _inverse_excess(X: Array, hermitian: bool = False) -> tuple[Array, Array]:
     """``(δ, log det X)`` with ``δ_k = [X⁻¹]_kk - 1/X_kk >= 0``, without cancellation.
 
     With ``Δ = Diag(X)`` and ``X = Δ^½ (1 + E) Δ^½`` (``E`` off-diagonal), ``[(1 + E)⁻¹]_kk
     - 1 = [E (1 + E)⁻¹ E]_kk = ‖M e_k‖²`` with ``M = L'⁻¹ E`` and ``1 + E = L' L'^†``
     (Cholesky): ``δ_k = ‖M e_k‖² / X_kk``, a sum of squares, exact where ``E`` is tiny
     (Fig. 3: ``δ`` ten orders below ``1/X_kk``). One Cholesky and one triangular solve
-    (no inverse).
+    (no inverse). ``hermitian=True`` asserts that ``X`` is exactly Hermitian (the NESS
+    covariance is): the Cholesky skips its symmetrisation (a transpose), and both
+    factorisations run on ``Xnᵀ = X̄n`` (the conjugate factor and ``M̄``, the same ``δ``
+    bit for bit), whose column-major layout, which LAPACK needs, is ``Xn`` as stored: no
+    layout copies either (0.3 ms of 3 at ``L = 256`` on the 2-core machine).
     """
     L = X.shape[0]
     dx = jnp.real(jnp.diagonal(X))
     s = 1.0 / jnp.sqrt(dx)
     Xn = X * (s[:, None] * s[None, :]).astype(X.dtype)
+    if hermitian:
+        Xn = Xn.T
     E = Xn * (1.0 - jnp.eye(L, dtype=dx.dtype)).astype(X.dtype)
-    chol = jnp.linalg.cholesky(Xn)
+    chol = jnp.linalg.cholesky(Xn, symmetrize_input=not hermitian)
     M = jax.scipy.linalg.solve_triangular(chol, E, lower=True)
     delta = jnp.sum(jnp.real(M) ** 2 + jnp.imag(M) ** 2, axis=0) / dx  # no complex abs
     logdet = jnp.sum(jnp.log(dx)) + 2.0 * jnp.sum(jnp.log(jnp.real(jnp.diagonal(chol))))
@@ -259,7 +265,7 @@ def entropy_production_of(net, C: Array, residual, condition, iterations):
     L = C.shape[0]
     c = jnp.real(jnp.diagonal(C))
     X = C + 0.5 * jnp.eye(L, dtype=C.dtype)
-    delta, logdet = _inverse_excess(X)
+    delta, logdet = _inverse_excess(X, hermitian=True)  # C from solve_ness: exactly Hermitian
     n = occupations
     pi = gammas * (c - n) ** 2 / ((c + 0.5) * (n + 0.5)) + gammas * (n + 0.5) * delta
     phi = entropy_flux(C, gammas, n)

@@ -14,7 +14,13 @@ from jaxtyping import Array
 
 from .._krylov import GMRES
 from .._solution import RESULTS
-from ..gaussian._lyapunov import RESIDUAL_TOL, _probe_residual, lazy_fallback
+from ..gaussian._lyapunov import (
+    RESIDUAL_TOL,
+    _kron_product,
+    _probe_residual,
+    lazy_fallback,
+    operator_norm,
+)
 from ..gaussian._model import damping_deviation
 from ._gaussian_bases import DenseBasis, KroneckerBasis, kronecker_factors
 from ._gaussian_common import register_gaussian
@@ -50,6 +56,34 @@ def damping_split(A: Array, sites: int) -> tuple[Array, Array, Array, Array]:
     return dbar, idx, dev[idx], exact
 
 
+def hermitian_part(A: Array, real_u: bool) -> Array:
+    """``K`` of ``A = iK - D/2``: ``(A - A^†)/(2i)``, exactly Hermitian as computed (the
+    entries of a pair come from the same two numbers and a product with ``-i/2`` is
+    exact). ``real_u`` (a real ``H``): ``Im A``, which is that for ``A`` and for ``Aᵀ``
+    (adjoint solves), with no transpose."""
+    return jnp.imag(A) if real_u else (A - jnp.conj(A.T)) * (-0.5j)
+
+
+def _kron_probe_residual(A, g, X, B, Kx, Ky):
+    """:func:`~jaxqep.gaussian._lyapunov._probe_residual` for ``A = iK + Diag(a)`` with
+    ``K = K_x ⊗ 1 + 1 ⊗ K_y`` Hermitian: the products with ``A`` by mode products, and
+    one pass over ``X`` (``X [V, A^† V]``) instead of four dense products."""
+    n = A.shape[-1]
+    k = jnp.arange(n, dtype=jnp.real(A).dtype)
+    V = jnp.stack([jnp.cos(0.7 * k + 0.3), jnp.sin(1.3 * k + 0.1)], axis=1).astype(X.dtype)
+    K0 = jnp.diagonal(Kx)[:, None] + jnp.diagonal(Ky)[None, :]
+    a = jnp.diagonal(A) - 1j * K0.reshape(-1).astype(A.dtype)  # the diagonal of A - iK
+    AhV = -1j * _kron_product(Kx, Ky, V) + jnp.conj(a)[:, None] * V
+    XW = X @ jnp.concatenate([V, AhV], axis=1)
+    XV = XW[:, :2]
+    out = (1j * _kron_product(Kx, Ky, XV) + a[:, None] * XV) + XW[:, 2:] - B @ V
+    if g is not None:
+        out = out + (g.astype(X.dtype) * jnp.diagonal(X))[:, None] * V
+    fro = jnp.linalg.norm
+    scale = fro(B @ V) + operator_norm(A, g) * fro(XV)
+    return fro(out) / jnp.where(scale > 0, scale, 1.0)
+
+
 def eigh_schur_solve(
     A: Array,
     g: Array | None,
@@ -61,6 +95,7 @@ def eigh_schur_solve(
     restart: int = 40,
     max_steps: int = 400,
     kron: tuple[int, int] | None = None,
+    factors: tuple[Array, Array, Array] | None = None,
 ) -> tuple[Array, Array, Array]:
     """(*) exactly, by GMRES on ``diag X`` and the rows of ``X`` at the bath sites.
 
@@ -99,22 +134,24 @@ def eigh_schur_solve(
     products, ``O(L² (l_x + l_y))`` instead of ``O(L³)``
     (:class:`~jaxqep.solvers._gaussian_bases.KroneckerBasis`).
 
+    ``factors``: ``(K_x, K_y, exact)`` of ``kron`` where the caller has them
+    (:func:`hermitian_part`, :func:`~jaxqep.gaussian._kronecker.kronecker_factors`).
+
     Returns ``(X, ok, steps)``; ``ok`` is False if the damping deviates from ``d̄`` on
     more than ``sites`` sites, ``d̄ <= 0``, ``K`` is not the Kronecker sum ``kron``, or
     GMRES did not converge (callers fall back).
     """
     n = A.shape[0]
     rdt = jnp.real(A).dtype
-    # Exactly Hermitian as computed (the entries of a pair come from the same two numbers
-    # and a product with -i/2 is exact), so no second symmetrisation.
-    K = (A - jnp.conj(A.T)) * (-0.5j)
     dbar, idx, delta, exact = damping_split(A, sites)
     dbar_safe = jnp.where(dbar > 0, dbar, 1.0)
     basis: Any  # DenseBasis | KroneckerBasis (the same operations on their own types)
     if kron is None:
-        basis = DenseBasis.of(K, real_u)
+        basis = DenseBasis.of(hermitian_part(A, real_u), real_u)
     else:
-        Kx, Ky, exact_k = kronecker_factors(K, *kron)
+        if factors is None:
+            factors = kronecker_factors(hermitian_part(A, real_u), *kron)
+        Kx, Ky, exact_k = factors
         exact = exact & exact_k
         basis = KroneckerBasis.of(Kx, Ky, real_u)
     # Matrices in the eigenbasis are kept in the basis's layout (no transposes per step).
@@ -133,7 +170,7 @@ def eigh_schur_solve(
 
     def outputs(N):
         # diag(U N U^†) and the rows U_b N, for Hermitian N.
-        return basis.diag_from(N), basis.rows(bath, N)
+        return basis.outputs(bath, N)
 
     def precondition(z):
         c, Rr, Ri = z
@@ -144,13 +181,20 @@ def eigh_schur_solve(
         dg, rows = outputs(Pinv * source(c, Rt))
         return (c - dg, jnp.real(Rt - rows), jnp.imag(Rt - rows))
 
-    def solve_hermitian(Bh):
-        # U^† Bh U: the diagonal part by diag_to, the rest (cotangents: a general Bh) by
-        # the full transform only where it is nonzero (the NESS's own B is diagonal).
-        dB = jnp.real(jnp.diagonal(Bh))
-        off = Bh - jnp.diag(dB).astype(Bh.dtype)
-        Y0 = basis.diag_to(dB).astype(Bh.dtype)
-        Y = lazy_fallback(jnp.all(off == 0), Y0, lambda: Y0 + basis.to(off))
+    # B = Bh + i Ba with Bh, Ba Hermitian (X = Xh + i Xa): diag Bh = Re diag B and diag Ba
+    # = Im diag B exactly. The NESS's own B is diagonal: one pass over B tells, and the
+    # off-diagonal parts (cotangents) are formed and transformed only where they exist.
+    dgB = jnp.diagonal(B)
+    diagonal = jnp.all(B == jnp.diag(dgB))
+
+    def off_part(k):
+        Bk = jnp.where(k == 0, 0.5 * (B + jnp.conj(B.T)), (B - jnp.conj(B.T)) / 2j)
+        return jnp.where(jnp.eye(n, dtype=bool), 0.0, Bk).astype(A.dtype)
+
+    def solve_hermitian(k):
+        # U^† Bk U: the diagonal part by diag_to, the rest by the full transform.
+        Y0 = basis.diag_to(jnp.where(k == 0, jnp.real(dgB), jnp.imag(dgB))).astype(A.dtype)
+        Y = lazy_fallback(diagonal, Y0, lambda: Y0 + basis.to(off_part(k)))
         N0 = Pinv * Y
         dg0, rows0 = outputs(N0)
         # Where the damping is not of the required form the result is discarded (ok is
@@ -170,17 +214,14 @@ def eigh_schur_solve(
         steps = jnp.asarray(sol.stats["num_steps"], jnp.int32)
         return X, sol.result == lx.RESULTS.successful, steps
 
-    # B = Bh + i Ba with Bh, Ba Hermitian; X = Xh + i Xa. One traced solve in a loop of at
-    # most two passes (the second only where Ba != 0: adjoint solves), so the GMRES is
-    # compiled once.
-    Bh = 0.5 * (B + jnp.conj(B.T))
-    Ba = (B - jnp.conj(B.T)) / 2j
-    passes = jnp.where(jnp.all(Ba == 0), 1, 2)
+    # One traced solve in a loop of at most two passes (the second only where Ba != 0:
+    # adjoint solves), so the GMRES is compiled once.
+    passes = jnp.where(diagonal & jnp.all(jnp.imag(dgB) == 0), 1, 2)
 
     def body(st):
         k, X, ok, steps = st
-        Xk, okk, sk = solve_hermitian(jnp.where(k == 0, Bh, Ba))
-        X = X + jnp.where(k == 0, 1.0, 1j) * Xk
+        Xk, okk, sk = solve_hermitian(k)
+        X = jnp.where(k == 0, Xk, X + 1j * Xk)
         return k + 1, X, ok & okk, steps + sk
 
     init = (jnp.asarray(0), jnp.zeros((n, n), A.dtype), jnp.asarray(True),
@@ -245,10 +286,12 @@ def resolved_sites(problem, solver) -> int:
 
 
 def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
+    factors = None if kron is None else kronecker_factors(hermitian_part(A, real_u), *kron)
+
     def schur():
         return eigh_schur_solve(
             A, g, B, sites=sites, real_u=real_u, rtol=solver.rtol,
-            restart=solver.restart, max_steps=solver.max_steps, kron=kron,
+            restart=solver.restart, max_steps=solver.max_steps, kron=kron, factors=factors,
         )
 
     # The Schur solve only where the damping has the required form (for a dense basis
@@ -263,7 +306,11 @@ def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
         n = A.shape[0]
         init = (jnp.zeros((n, n), A.dtype), jnp.asarray(False), jnp.zeros((), jnp.int32))
         X, ok, steps = lazy_fallback(~exact, init, schur)
-    good = ok & (_probe_residual(A, g, X, B) <= RESIDUAL_TOL)
+    if factors is None:
+        probe = _probe_residual(A, g, X, B)
+    else:
+        probe = _kron_probe_residual(A, g, X, B, factors[0], factors[1])
+    good = ok & (probe <= RESIDUAL_TOL)
 
     if kron is not None:
         def dense():
