@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
@@ -121,10 +122,6 @@ class DenseBasis(NamedTuple):
         """``bath @ N``."""
         return _left(bath, N)
 
-    def outputs(self, bath: Array, N: Array) -> tuple[Array, Array]:
-        """``(diag_from(N), rows(bath, N))``."""
-        return self.diag_from(N), self.rows(bath, N)
-
     def to(self, Y: Array) -> Array:
         """``U^† Y U``."""
         return _left(_left(self.Uh, Y), self.U)
@@ -203,6 +200,18 @@ class KroneckerBasis(NamedTuple):
         ux, uy = bath
         s = T.shape[0]
         T4 = T.reshape(s, lx, ly)
+        if self.real:
+            # Real U: w ⊠ T + T̄ ⊠ w with w = u_x ⊗ u_y real, the products in real arithmetic
+            # (XLA multiplies a real factor cast to complex as a complex one); the sum over
+            # s stays a reduction of a complex array (of real products XLA makes a slow
+            # dot; as a sum of terms it fuses into, and is recomputed by, each consumer).
+            w = ux[:, :, None] * uy[:, None, :]
+            Tr, Ti = jnp.real(T4), jnp.imag(T4)
+            wa = w[:, :, None, :, None]  # [s, a_x, ·, a_y, ·]
+            wc = w[:, None, :, None, :]  # [s, ·, c_x, ·, c_y]
+            re = wa * Tr[:, None, :, None, :] + Tr[:, :, None, :, None] * wc
+            im = wa * Ti[:, None, :, None, :] - Ti[:, :, None, :, None] * wc
+            return jnp.sum(jax.lax.complex(re, im), axis=0).reshape(lx * lx, ly * ly)
         Tc = jnp.conj(T4)
         cx, cy = jnp.conj(ux), jnp.conj(uy)
         # [s, a_x, c_x, a_y, c_y]
@@ -229,21 +238,6 @@ class KroneckerBasis(NamedTuple):
         T = _left(ux, N.reshape(lx, lx * ly * ly)).reshape(s, lx, ly, ly)
         T = jnp.einsum("scbd,sb->scd", T, uy.astype(T.dtype))
         return T.reshape(s, lx * ly)
-
-    def outputs(self, bath: tuple[Array, Array], N: Array) -> tuple[Array, Array]:
-        """``(diag_from(N), rows(bath, N))``; for real ``U`` both products read the same
-        ``Re N`` (formed once: written separately, XLA formed it once per consumer, three
-        passes over ``N`` per Krylov step instead of two)."""
-        if not self.real:
-            return self.diag_from(N), self.rows(bath, N)
-        lx, ly = self.shape
-        ux, uy = bath
-        s = ux.shape[0]
-        Nr, Ni = jnp.real(N), jnp.imag(N)
-        d = ((self.Px @ Nr) @ self.PyT).reshape(-1)
-        T = (ux @ Nr.reshape(lx, -1)) + 1j * (ux @ Ni.reshape(lx, -1))
-        T = jnp.einsum("scbd,sb->scd", T.reshape(s, lx, ly, ly), uy.astype(T.dtype))
-        return d, T.reshape(s, lx * ly)
 
     def _sandwich(self, Y: Array, left_x, left_y, right_x, right_y) -> Array:
         # [(i, j), (k, l)] -> [(a, b), (c, d)]: Σ left_x[i, a] left_y[j, b] Y right_x[k, c]
