@@ -58,6 +58,7 @@ import lineax as lx
 import numpy as np
 from jaxtyping import Array
 
+from .._hermitian import hermitian_part
 from .._krylov import GMRES
 
 Method = Literal["auto", "sign", "eig"]
@@ -106,6 +107,14 @@ def _kron_product(Kx: Array, Ky: Array, X: Array) -> Array:
     return out.reshape(X.shape)
 
 
+def coherent_part(A: Array, real_h: bool) -> Array:
+    """``K`` of ``A = iK + R`` (``K``, ``R`` Hermitian): ``(A - A^†)/(2i)``, exactly
+    Hermitian as computed (the entries of a pair come from the same two numbers and a
+    product with ``-i/2`` is exact). ``real_h`` (the stability matrix of a real ``H``, or
+    its transpose in adjoint solves): ``Im A``, the same matrix without a transpose."""
+    return jnp.imag(A) if real_h else (A - jnp.conj(A.T)) * (-0.5j)
+
+
 def _hermitian_product(A: Array, X: Array, real_h: bool, kron: tuple[int, int] | None):
     """``(A X, bound)`` for ``A = iK + R``: ``A X`` with ``R`` replaced by its diagonal
     and ``bound = ‖R - diag R‖_F ‖X‖_F`` (exactly 0 for a stability matrix), so that
@@ -119,15 +128,10 @@ def _hermitian_product(A: Array, X: Array, real_h: bool, kron: tuple[int, int] |
     fro = jnp.linalg.norm
     if not real_h and kron is None:
         return A @ X, jnp.zeros((), jnp.real(X).dtype)
-    d = jnp.real(jnp.diagonal(A))
-    if real_h:
-        K = jnp.imag(A)
-        bound = fro(jnp.real(A) - jnp.diag(d)) * fro(X)
-    else:
-        K = (A - jnp.conj(A.T)) * (-0.5j)
-        R = 0.5 * (A + jnp.conj(A.T))
-        bound = fro(R - jnp.diag(jnp.diagonal(R))) * fro(X)
-        d = jnp.real(jnp.diagonal(R))
+    K = coherent_part(A, real_h)
+    R = jnp.real(A) if real_h else hermitian_part(A)
+    d = jnp.real(jnp.diagonal(R))
+    bound = fro(R - jnp.diag(jnp.diagonal(R))) * fro(X)
 
     def dense():
         if real_h:
@@ -344,19 +348,28 @@ def lazy_fallback(good: Array, value, fallback: Callable):
     return jax.lax.while_loop(cond, body, (good, value))[1]
 
 
-def _probe_residual(A: Array, g: Array | None, X: Array, B: Array) -> Array:
+def _probe_residual(
+    A: Array, g: Array | None, X: Array, B: Array, products: tuple | None = None
+) -> Array:
     """:func:`relative_residual` on two fixed probe vectors: ``O(L²)`` instead of the
     ``O(L³)`` of the full residual (which :func:`~jaxqep.gaussian._ness.solve_ness`
     computes once for the guarantee). Enough to see eigenvectors fail (a defective A gives
-    backward errors of order 1)."""
+    backward errors of order 1). One pass over ``X`` (``X [V, A^† V]``). ``products``:
+    ``(Y ↦ A Y, Y ↦ A^† Y)`` for thin ``Y`` where the caller has a structured form (a
+    lattice: mode products); dense products by default."""
+    if products is None:
+        products = (lambda Y: A @ Y, lambda Y: jnp.conj(A.T) @ Y)
+    times_a, times_ah = products
     n = A.shape[-1]
     k = jnp.arange(n, dtype=jnp.real(A).dtype)
     V = jnp.stack([jnp.cos(0.7 * k + 0.3), jnp.sin(1.3 * k + 0.1)], axis=1).astype(X.dtype)
-    out = A @ (X @ V) + X @ (jnp.conj(A.T) @ V) - B @ V
+    XW = X @ jnp.concatenate([V, times_ah(V)], axis=1)
+    XV = XW[:, :2]
+    out = times_a(XV) + XW[:, 2:] - B @ V
     if g is not None:
         out = out + (g.astype(X.dtype) * jnp.diagonal(X))[:, None] * V
     fro = jnp.linalg.norm
-    scale = fro(B @ V) + operator_norm(A, g) * fro(X @ V)
+    scale = fro(B @ V) + operator_norm(A, g) * fro(XV)
     return fro(out) / jnp.where(scale > 0, scale, 1.0)
 
 

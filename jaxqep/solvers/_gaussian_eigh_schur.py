@@ -18,8 +18,8 @@ from ..gaussian._lyapunov import (
     RESIDUAL_TOL,
     _kron_product,
     _probe_residual,
+    coherent_part,
     lazy_fallback,
-    operator_norm,
 )
 from ..gaussian._model import damping_deviation
 from ._gaussian_bases import DenseBasis, KroneckerBasis, kronecker_factors
@@ -56,32 +56,13 @@ def damping_split(A: Array, sites: int) -> tuple[Array, Array, Array, Array]:
     return dbar, idx, dev[idx], exact
 
 
-def hermitian_part(A: Array, real_u: bool) -> Array:
-    """``K`` of ``A = iK - D/2``: ``(A - A^†)/(2i)``, exactly Hermitian as computed (the
-    entries of a pair come from the same two numbers and a product with ``-i/2`` is
-    exact). ``real_u`` (a real ``H``): ``Im A``, which is that for ``A`` and for ``Aᵀ``
-    (adjoint solves), with no transpose."""
-    return jnp.imag(A) if real_u else (A - jnp.conj(A.T)) * (-0.5j)
-
-
-def _kron_probe_residual(A, g, X, B, Kx, Ky):
-    """:func:`~jaxqep.gaussian._lyapunov._probe_residual` for ``A = iK + Diag(a)`` with
-    ``K = K_x ⊗ 1 + 1 ⊗ K_y`` Hermitian: the products with ``A`` by mode products, and
-    one pass over ``X`` (``X [V, A^† V]``) instead of four dense products."""
-    n = A.shape[-1]
-    k = jnp.arange(n, dtype=jnp.real(A).dtype)
-    V = jnp.stack([jnp.cos(0.7 * k + 0.3), jnp.sin(1.3 * k + 0.1)], axis=1).astype(X.dtype)
-    K0 = jnp.diagonal(Kx)[:, None] + jnp.diagonal(Ky)[None, :]
-    a = jnp.diagonal(A) - 1j * K0.reshape(-1).astype(A.dtype)  # the diagonal of A - iK
-    AhV = -1j * _kron_product(Kx, Ky, V) + jnp.conj(a)[:, None] * V
-    XW = X @ jnp.concatenate([V, AhV], axis=1)
-    XV = XW[:, :2]
-    out = (1j * _kron_product(Kx, Ky, XV) + a[:, None] * XV) + XW[:, 2:] - B @ V
-    if g is not None:
-        out = out + (g.astype(X.dtype) * jnp.diagonal(X))[:, None] * V
-    fro = jnp.linalg.norm
-    scale = fro(B @ V) + operator_norm(A, g) * fro(XV)
-    return fro(out) / jnp.where(scale > 0, scale, 1.0)
+def _kron_products(A: Array, Kx: Array, Ky: Array):
+    """``(Y ↦ A Y, Y ↦ A^† Y)`` for ``A = iK + Diag(a)`` with ``K = K_x ⊗ 1 + 1 ⊗ K_y``
+    Hermitian, by mode products (the probe residual's products on a lattice)."""
+    K0 = (jnp.diagonal(Kx)[:, None] + jnp.diagonal(Ky)[None, :]).reshape(-1)
+    a = jnp.diagonal(A) - 1j * K0.astype(A.dtype)  # the diagonal of A - iK
+    return (lambda Y: 1j * _kron_product(Kx, Ky, Y) + a[:, None] * Y,
+            lambda Y: -1j * _kron_product(Kx, Ky, Y) + jnp.conj(a)[:, None] * Y)
 
 
 def eigh_schur_solve(
@@ -135,7 +116,8 @@ def eigh_schur_solve(
     (:class:`~jaxqep.solvers._gaussian_bases.KroneckerBasis`).
 
     ``factors``: ``(K_x, K_y, exact)`` of ``kron`` where the caller has them
-    (:func:`hermitian_part`, :func:`~jaxqep.gaussian._kronecker.kronecker_factors`).
+    (:func:`~jaxqep.gaussian._lyapunov.coherent_part`,
+    :func:`~jaxqep.gaussian._kronecker.kronecker_factors`).
 
     Returns ``(X, ok, steps)``; ``ok`` is False if the damping deviates from ``d̄`` on
     more than ``sites`` sites, ``d̄ <= 0``, ``K`` is not the Kronecker sum ``kron``, or
@@ -147,10 +129,10 @@ def eigh_schur_solve(
     dbar_safe = jnp.where(dbar > 0, dbar, 1.0)
     basis: Any  # DenseBasis | KroneckerBasis (the same operations on their own types)
     if kron is None:
-        basis = DenseBasis.of(hermitian_part(A, real_u), real_u)
+        basis = DenseBasis.of(coherent_part(A, real_u), real_u)
     else:
         if factors is None:
-            factors = kronecker_factors(hermitian_part(A, real_u), *kron)
+            factors = kronecker_factors(coherent_part(A, real_u), *kron)
         Kx, Ky, exact_k = factors
         exact = exact & exact_k
         basis = KroneckerBasis.of(Kx, Ky, real_u)
@@ -286,7 +268,7 @@ def resolved_sites(problem, solver) -> int:
 
 
 def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
-    factors = None if kron is None else kronecker_factors(hermitian_part(A, real_u), *kron)
+    factors = None if kron is None else kronecker_factors(coherent_part(A, real_u), *kron)
 
     def schur():
         return eigh_schur_solve(
@@ -306,11 +288,8 @@ def _route(A, g, B, *, real_u, solver, kron=None, sites=SCHUR_MAX_SITES):
         n = A.shape[0]
         init = (jnp.zeros((n, n), A.dtype), jnp.asarray(False), jnp.zeros((), jnp.int32))
         X, ok, steps = lazy_fallback(~exact, init, schur)
-    if factors is None:
-        probe = _probe_residual(A, g, X, B)
-    else:
-        probe = _kron_probe_residual(A, g, X, B, factors[0], factors[1])
-    good = ok & (probe <= RESIDUAL_TOL)
+    products = None if factors is None else _kron_products(A, factors[0], factors[1])
+    good = ok & (_probe_residual(A, g, X, B, products) <= RESIDUAL_TOL)
 
     if kron is not None:
         def dense():
