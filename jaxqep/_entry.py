@@ -21,13 +21,12 @@ from typing import Any
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ._dispatch import implementation
 from ._errors import collect_results, error_if
 from ._problem import AbstractProblem
-from ._solution import ILL_CONDITIONED_THRESHOLD, RESULTS
+from ._solution import ILL_CONDITIONED_MESSAGE, RESULTS, ill_conditioned
 from .solvers import AbstractSolver, Auto
 
 __all__ = ["steady_state", "entropy_production", "solve", "as_problem", "run", "call"]
@@ -59,13 +58,6 @@ def _check_solver(solver: Any) -> AbstractSolver:
     return solver
 
 
-_ILL_MSG = (
-    "the solve is too ill-conditioned for its answer to mean anything: its condition "
-    "estimate times the machine epsilon exceeds {thr:g} (stats.condition; near-singular "
-    "regimes: λ -> 0 or 1, g -> 0, a nearly degenerate kernel, weakly damped modes)"
-)
-
-
 def solve(quantity: str, problem: AbstractProblem, solver: AbstractSolver, throw: bool):
     """Run the registered implementation (not jitted: call inside ``filter_jit``)."""
     if isinstance(solver, Auto):
@@ -82,16 +74,15 @@ def solve(quantity: str, problem: AbstractProblem, solver: AbstractSolver, throw
         # A route may offer a free indicator of κ; the full estimate in stats.condition
         # is then only computed if it is used.
         cond = getattr(out, "condition_indicator", None)
-        cond = stats.condition if cond is None else cond
-        cond = jax.lax.stop_gradient(jnp.real(cond))
-        eps = jnp.finfo(cond.dtype).eps
-        bad = jnp.isfinite(cond) & (cond * eps > ILL_CONDITIONED_THRESHOLD)
-        if throw:
+        bad = ill_conditioned(stats.condition if cond is None else cond)
+        if throw and not getattr(out, "conditioning_checked", False):
             # One check per leaf, so that outputs nobody uses are still dead code (e.g. the
-            # states rotated back to the original basis when only σ is used).
-            msg = _ILL_MSG.format(thr=ILL_CONDITIONED_THRESHOLD)
+            # states rotated back to the original basis when only σ is used). A result
+            # whose every inexact leaf already carries this check (its route made it
+            # together with its own, on one proxy) says so: conditioning_checked.
             out = jax.tree_util.tree_map(
-                lambda leaf: error_if(leaf, bad, msg) if eqx.is_inexact_array(leaf) else leaf, out
+                lambda leaf: error_if(leaf, bad, ILL_CONDITIONED_MESSAGE)
+                if eqx.is_inexact_array(leaf) else leaf, out
             )
         else:
             result = RESULTS.where(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import equinox as eqx
@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from jax.custom_batching import custom_vmap
 from jaxtyping import Array, ArrayLike, PyTree
 
-__all__ = ["error_if", "collect_results"]
+__all__ = ["error_if", "collect_results", "through_proxy"]
 
 _TOP = 2**30  # flat batch positions up to ~1e9 are told apart
 
@@ -178,16 +178,25 @@ def error_if(x: PyTree, pred: ArrayLike, msg: str, result: Any = None) -> PyTree
         _COLLECTORS[-1].items.append((pred, result))
         return x
     code = _position(0)(pred, _probe(x))
-    # equinox's check is a lax.cond returning its operand, which XLA copies (0.15 ms per
-    # 1 MB leaf on the 2-core CPU, and the NESS carries several checks on L × L arrays):
-    # large leaves pass only their first entry through it and get it back by an in-place
-    # update, which keeps them dependent on the check at no copy.
+    return through_proxy(x, lambda y: eqx.branched_error_if(y, pred, code, _BatchMessages(msg)))
+
+
+def through_proxy(x: PyTree, checks: Callable[[PyTree], PyTree]) -> PyTree:
+    """``checks(x)`` for checks that return their operand (:func:`error_if` chains), with
+    each large leaf of ``x`` passing only its first entry through them.
+
+    equinox's check is a ``lax.cond`` returning its operand, which XLA copies (0.15 ms per
+    1 MB leaf on the 2-core CPU); a large leaf gets its checked first entry back by an
+    update in place, which keeps it dependent on the checks. Where the leaf has other uses
+    the update is a copy too, so several checks on one array are best made as one chain
+    here (one update), not one by one.
+    """
     leaves, tree = jax.tree_util.tree_flatten(x)
     big = [_is_large(leaf) for leaf in leaves]
     if not any(big):
-        return eqx.branched_error_if(x, pred, code, _BatchMessages(msg))
+        return checks(x)
     proxy = [leaf[(0,) * leaf.ndim] if b else leaf for leaf, b in zip(leaves, big)]
-    proxy = eqx.branched_error_if(proxy, pred, code, _BatchMessages(msg))
+    proxy = jax.tree_util.tree_leaves(checks(jax.tree_util.tree_unflatten(tree, proxy)))
     leaves = [leaf.at[(0,) * leaf.ndim].set(p) if b else p
               for leaf, p, b in zip(leaves, proxy, big)]
     return jax.tree_util.tree_unflatten(tree, leaves)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import equinox as eqx
 import equinox.internal as eqxi
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
@@ -30,10 +31,26 @@ __all__ = [
     "AbstractStatsResult",
     "SteadyStateSolution",
     "ILL_CONDITIONED_THRESHOLD",
+    "ILL_CONDITIONED_MESSAGE",
+    "ill_conditioned",
 ]
 
 # κ · eps above this makes the answer meaningless (relative error ~ κ · eps).
 ILL_CONDITIONED_THRESHOLD = 1e-3
+
+ILL_CONDITIONED_MESSAGE = (
+    "the solve is too ill-conditioned for its answer to mean anything: its condition "
+    f"estimate times the machine epsilon exceeds {ILL_CONDITIONED_THRESHOLD:g} "
+    "(stats.condition; near-singular regimes: λ -> 0 or 1, g -> 0, a nearly degenerate "
+    "kernel, weakly damped modes)"
+)
+
+
+def ill_conditioned(condition: Array) -> Array:
+    """Whether a (finite) condition estimate makes the answer meaningless."""
+    cond = jax.lax.stop_gradient(jnp.real(condition))
+    eps = jnp.finfo(cond.dtype).eps
+    return jnp.isfinite(cond) & (cond * eps > ILL_CONDITIONED_THRESHOLD)
 
 
 class RESULTS(eqxi.Enumeration):

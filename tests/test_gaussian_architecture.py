@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -103,6 +104,84 @@ def test_problem_validation_and_static_structure():
     f = jax.jit(lambda s: jaxqep.entropy_production(jaxqep.GaussianNetwork(H, g, n, s)).total)
     with pytest.raises(Exception, match="sc_rates: self-consistent reservoir rates must be"):
         f(-0.1 * jnp.ones(6))
+
+
+def test_concrete_hamiltonian_is_checked_once_traced_one_at_run_time():
+    H = gaussian.chain_hamiltonian(4, 1.0, 0.3)
+    g, n = gaussian.chain_baths(4, 0.5, 1.0, 2.0)
+    bad = H.at[0, 1].set(5.0)
+    # A concrete H inside jit (a closure constant) is checked in NumPy at trace time ...
+    f = jax.jit(lambda s: jaxqep.entropy_production(jaxqep.GaussianNetwork(bad, g, n, s)).total)
+    with pytest.raises(ValueError, match="H: must be Hermitian"):
+        f(0.1 * jnp.ones(4))
+    with pytest.raises(ValueError, match="H: contains NaN or inf"):
+        jaxqep.GaussianNetwork(H.at[1, 1].set(jnp.inf), g, n)
+    # ... a traced one at run time, with the same message.
+    ft = jax.jit(lambda h: jaxqep.entropy_production(jaxqep.GaussianNetwork(h, g, n)).total)
+    with pytest.raises(Exception, match="H: must be Hermitian"):
+        ft(bad)
+    # Its Hermitian part, either way.
+    Hn = H.at[0, 1].add(1e-12)
+    np.testing.assert_array_equal(np.asarray(jaxqep.GaussianNetwork(Hn, g, n).hamiltonian),
+                                  np.asarray(0.5 * (Hn + jnp.conj(Hn.T))))
+    net_t = jax.jit(lambda h: jaxqep.GaussianNetwork(h, g, n).hamiltonian)(Hn)
+    np.testing.assert_allclose(np.asarray(net_t), np.asarray(0.5 * (Hn + jnp.conj(Hn.T))),
+                               rtol=0, atol=1e-15)
+
+
+def test_bath_sites_found_once_and_rechecked_where_a_rate_changed():
+    # Two decoupled chains (blocks 0-2 and 3-5), a bath on each: one site per component.
+    h = np.zeros((6, 6))
+    for a, b in [(0, 1), (1, 2), (3, 4), (4, 5)]:
+        h[a, b] = h[b, a] = 0.4
+    g = jnp.array([0.0, 0.3, 0.2, 0.0, 0.0, 0.5])
+    n = jnp.array([0.0, 1.0, 2.0, 0.0, 0.0, 0.5])
+    sc = 0.1 * jnp.ones(6)
+    net = jaxqep.GaussianNetwork(h, g, n, sc)
+    assert net.bath_sites == (1, 5)
+    assert jaxqep.GaussianNetwork(h, g.at[5].set(0.0), n, sc).bath_sites is None
+    assert jaxqep.GaussianNetwork(h, g, n).bath_sites is None  # no probes: not needed
+    ref = float(jaxqep.entropy_production(net, solvers.DirectLyapunov()).total)
+    # The representative's rate set to 0 after construction: the full test runs and
+    # passes (site 2 still damps the first chain) ...
+    moved = eqx.tree_at(lambda m: m.gammas, net, g.at[1].set(0.0).at[2].set(0.5))
+    ep = jaxqep.entropy_production(moved, solvers.DirectLyapunov())
+    direct = jaxqep.entropy_production(
+        jaxqep.GaussianNetwork(h, g.at[1].set(0.0).at[2].set(0.5), n, sc),
+        solvers.DirectLyapunov())
+    np.testing.assert_allclose(float(ep.total), float(direct.total), rtol=1e-12)
+    assert abs(float(ep.total) - ref) > 1e-6
+    # ... and fails where no bath is left on a chain with probes.
+    gone = eqx.tree_at(lambda m: m.gammas, net, g.at[1].set(0.0).at[2].set(0.0))
+    with pytest.raises(ValueError, match="no unique NESS"):
+        jaxqep.entropy_production(gone, solvers.DirectLyapunov())
+    # Traced rates: the same answers from the run-time test.
+    f = jax.jit(lambda gg: jaxqep.entropy_production(
+        jaxqep.GaussianNetwork(h, gg, n, sc), solvers.DirectLyapunov(), throw=False).result)
+    assert f(g) == jaxqep.RESULTS.successful
+    assert f(g.at[1].set(0.0).at[2].set(0.0)) == jaxqep.RESULTS.no_ness
+
+
+def test_lazy_fallback_runs_its_fallback_only_where_needed():
+    from jaxqep.gaussian._lyapunov import lazy_fallback
+
+    calls = []
+
+    def fallback(x):
+        jax.debug.callback(lambda: calls.append(1))
+        return 2.0 * x
+
+    f = jax.jit(lambda good, x: lazy_fallback(good, x, lambda: fallback(x)))
+    assert float(f(True, 3.0)) == 3.0
+    jax.effects_barrier()
+    assert calls == []
+    assert float(f(False, 3.0)) == 6.0
+    jax.effects_barrier()
+    assert calls == [1]
+    # Under vmap the fallback's values are taken only where needed.
+    v = jax.jit(jax.vmap(lambda good, x: lazy_fallback(good, x, lambda: 2.0 * x)))
+    np.testing.assert_array_equal(np.asarray(v(jnp.array([True, False]), jnp.array([1.0, 5.0]))),
+                                  [1.0, 10.0])
 
 
 def test_throw_false_no_ness_under_vmap():

@@ -81,6 +81,10 @@ def test_basis_operations_vs_explicit_kronecker(real):
         np.testing.assert_allclose(b.diag_from(Nl), np.real(np.diag(Ux @ Nh @ Uxh)), atol=1e-12)
         np.testing.assert_allclose(b.rows(b.bath(jnp.asarray(idx)), lay(jnp.asarray(Y))),
                                    ub @ Y, atol=1e-12)
+        # A Krylov step's two outputs at once (one product with Re N for real U).
+        dg, rows = b.outputs(b.bath(jnp.asarray(idx)), Nl)
+        np.testing.assert_allclose(dg, np.real(np.diag(Ux @ Nh @ Uxh)), atol=1e-12)
+        np.testing.assert_allclose(rows, ub @ Nh, atol=1e-12)
         np.testing.assert_allclose(b.rows(b.bath_abs2(b.bath(jnp.asarray(idx))),
                                           lay(jnp.asarray(Y))), np.abs(ub) ** 2 @ Y, atol=1e-12)
         np.testing.assert_allclose(nat(b.to(jnp.asarray(Y))), Uxh @ Y @ Ux, atol=1e-12)

@@ -103,7 +103,10 @@ def _kron_product(Kx: Array, Ky: Array, X: Array) -> Array:
     if jnp.iscomplexobj(X) and not jnp.iscomplexobj(Kx):
         return _kron_product(Kx, Ky, jnp.real(X)) + 1j * _kron_product(Kx, Ky, jnp.imag(X))
     X3 = X.reshape(lx, ly, -1)
-    out = (Kx @ X3.reshape(lx, -1)).reshape(lx, ly, -1) + jnp.einsum("jl,ilm->ijm", Ky, X3)
+    # The y product batched over i with K_y broadcast: its result is in place (as an
+    # einsum, XLA transposes the operand and the result).
+    out = (Kx @ X3.reshape(lx, -1)).reshape(lx, ly, -1) + jnp.matmul(
+        jnp.broadcast_to(Ky, (lx, ly, ly)), X3)
     return out.reshape(X.shape)
 
 
@@ -343,7 +346,11 @@ def lazy_fallback(good: Array, value, fallback: Callable):
         return ~st[0]
 
     def body(st):
-        return jnp.ones_like(st[0]), fallback()
+        # Inside a cond on the carried flag, not the body itself: XLA's loop-invariant
+        # code motion hoists a fallback that reads only loop-invariant values (all of
+        # them do) out of the loop, where it would run every time; it does not move code
+        # out of a conditional's branches.
+        return jnp.ones_like(st[0]), jax.lax.cond(st[0], lambda: st[1], fallback)
 
     return jax.lax.while_loop(cond, body, (good, value))[1]
 

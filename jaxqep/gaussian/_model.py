@@ -77,6 +77,7 @@ def validate_inputs(
     """
     if isinstance(H, (str, bytes)):
         raise TypeError("H: expected a square matrix, got a string")
+    raw_h = H
     H = jnp.asarray(H)
     if not jnp.issubdtype(H.dtype, jnp.number) or jnp.issubdtype(H.dtype, jnp.bool_):
         raise TypeError(f"H: expected a numeric matrix, got dtype {H.dtype}")
@@ -93,15 +94,7 @@ def validate_inputs(
         else:
             sc_rates = _as_float_vector(s, "sc_rates", L)
 
-    # Value checks: kept as data dependencies of the returned arrays (eqx.error_if).
-    Hh = jnp.conj(H.T)
-    asym = jnp.max(jnp.abs(H - Hh))
-    H = check(
-        H,
-        ~(asym <= _HERM_RTOL * (1.0 + jnp.max(jnp.abs(H)))),
-        "H: must be Hermitian (H == H^†), got max|H - H^†| above tolerance",
-    )
-    H = check(H, ~jnp.all(jnp.isfinite(H)), "H: contains NaN or inf")
+    H = _hermitian_hamiltonian(H, raw_h)
     gammas = check(gammas, ~jnp.all(gammas >= 0), "gammas: bath rates must be >= 0 (and finite)")
     occupations = check(
         occupations,
@@ -114,8 +107,32 @@ def validate_inputs(
             ~jnp.all(sc_rates >= 0),
             "sc_rates: self-consistent reservoir rates must be >= 0 (and finite)",
         )
-    H = 0.5 * (H + jnp.conj(H.T))
     return H, gammas, occupations, sc_rates
+
+
+_NOT_HERMITIAN = "H: must be Hermitian (H == H^†), got max|H - H^†| above tolerance"
+_NOT_FINITE = "H: contains NaN or inf"
+
+
+def _hermitian_hamiltonian(H: Array, raw) -> Array:
+    """The Hermitian part of a checked ``H``. A concrete ``raw`` (also inside a ``jit``
+    trace, where ``H`` is a closure constant) is checked and symmetrised in NumPy, once,
+    and enters the computation as a constant: no ``L × L`` passes (two of them
+    transposes) in every call of a jitted function."""
+    h = _concrete(raw)
+    if h is not None and h.shape == tuple(H.shape) and np.issubdtype(h.dtype, np.number):
+        h = h.astype(H.dtype)
+        if not np.all(np.isfinite(h)):
+            raise ValueError(_NOT_FINITE)
+        hh = np.conj(h.T)
+        if not np.max(np.abs(h - hh)) <= _HERM_RTOL * (1.0 + np.max(np.abs(h))):
+            raise ValueError(_NOT_HERMITIAN)
+        return jnp.asarray(0.5 * (h + hh))
+    # Value checks: kept as data dependencies of the returned arrays (eqx.error_if).
+    asym = jnp.max(jnp.abs(H - jnp.conj(H.T)))
+    H = check(H, ~(asym <= _HERM_RTOL * (1.0 + jnp.max(jnp.abs(H)))), _NOT_HERMITIAN)
+    H = check(H, ~jnp.all(jnp.isfinite(H)), _NOT_FINITE)
+    return 0.5 * (H + jnp.conj(H.T))
 
 
 def _concrete(x) -> np.ndarray | None:
@@ -163,6 +180,22 @@ def _chain_or_general(h, g, s, has_sc: bool) -> str:
     return "tridiagonal_chain" if (uniform and ends_only and damped) else "general"
 
 
+def bath_representatives(h: np.ndarray, g) -> tuple[int, ...] | None:
+    """One site with ``g_k > 0`` per connected component of the concrete ``h`` (through
+    ``h_kl ≠ 0``; ``O(L²)`` once), or ``None`` if some component has none."""
+    from scipy.sparse.csgraph import connected_components
+
+    L = h.shape[0]
+    count, labels = connected_components(np.abs(h) > 0, directed=False)
+    g = np.broadcast_to(np.real(np.asarray(g)), (L,))
+    best = np.full(count, -1)
+    for k in np.flatnonzero(g > 0)[::-1]:  # the first bath site of each component
+        best[labels[k]] = k
+    if np.any(best < 0):
+        return None
+    return tuple(int(k) for k in best)
+
+
 def damping_deviation(d, xp=jnp):
     """``(d̄, d - d̄, tol)``: the median of the dampings ``d = γ + Γ``, the deviations from
     it, and the rounding tolerance at or below which a deviation counts as none. ``xp``:
@@ -204,6 +237,11 @@ class GaussianNetwork(AbstractProblem):
             physical baths of a lattice with a probe on every site; where the probe rates
             were traced, the number of sites with ``γ_k > 0``), else ``None`` (static; a
             size hint for :class:`jaxqep.solvers.EighSchur`, which verifies it).
+        bath_sites: with self-consistent reservoirs, where ``H`` and ``gammas`` were
+            concrete and every site is connected (through ``H_kl ≠ 0``) to a site with
+            ``γ_k > 0``: one such site per connected component, else ``None`` (static).
+            At run time ``γ > 0`` on these sites is all there is to test (the full
+            connectivity test runs only where it fails, e.g. a rate set to 0 later).
         kron_shape: ``(l_x, l_y)`` where ``H`` was concrete and a Kronecker sum
             ``H_x ⊗ 1 + 1 ⊗ H_y`` (a rectangular lattice; see :func:`detect_kronecker`)
             and the network has self-consistent reservoirs, else ``None`` (static).
@@ -233,6 +271,7 @@ class GaussianNetwork(AbstractProblem):
     real_h: bool = eqx.field(static=True, default=False)
     kron_shape: tuple[int, int] | None = eqx.field(static=True, default=None)
     damping_sites: int | None = eqx.field(static=True, default=None)
+    bath_sites: tuple[int, ...] | None = eqx.field(static=True, default=None)
 
     def __init__(self, H, gammas, occupations, sc_rates=None):
         # Structure from the raw input: inside a jit trace every operation on a concrete
@@ -257,6 +296,10 @@ class GaussianNetwork(AbstractProblem):
             self.structure = "unknown"
             self.real_h = False
         g, s = _concrete(raw[1]), _concrete(raw[2])
+        if sc_rates is not None and g is not None and h is not None and h.shape == tuple(
+            H.shape
+        ):
+            self.bath_sites = bath_representatives(h, g)
         if sc_rates is not None and g is not None:
             if s is not None:
                 d = np.broadcast_to(np.real(g) + np.real(s), (H.shape[0],)).astype(float)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
-from .._solution import RESULTS
+from .._errors import through_proxy
+from .._solution import ILL_CONDITIONED_MESSAGE, RESULTS, ill_conditioned
 from .._validate import check
 from ._lyapunov import (
     RESIDUAL_TOL,
     Method,
     condition_estimate,
     implicit_solve,
+    lazy_fallback,
     relative_residual,
 )
 from ._model import GaussianNetwork
@@ -37,7 +40,7 @@ def stability_matrix(
     matrix costs as much as a dozen elementwise passes).
     """
     L = H.shape[0]
-    shift = jnp.real(jnp.trace(H)) / L
+    shift = jnp.sum(jnp.real(jnp.diagonal(H))) / L  # (jnp.trace masks all of H)
     K = H - shift * jnp.eye(L, dtype=H.dtype)
     K = jnp.conj(K) if hermitian else K.T
     damp = gammas if sc_rates is None else gammas + sc_rates
@@ -74,6 +77,18 @@ def _reaches_physical_bath(H: Array, gammas: Array, sc_rates: Array) -> Array:
     return jnp.all((has_bath[labels] > 0) | (sc_rates <= 0))
 
 
+def _no_isolated_probes(net, H: Array, gammas: Array, sc_rates: Array) -> Array:
+    """:func:`_reaches_physical_bath`, or only ``γ > 0`` on the network's ``bath_sites``
+    (one bath site per connected component, found at construction) where it has them;
+    the full test runs only where that fails (also under ``vmap``)."""
+    full = partial(_reaches_physical_bath, jax.lax.stop_gradient(H), gammas, sc_rates)
+    sites = getattr(net, "bath_sites", None)
+    if sites is None:
+        return full()
+    quick = jnp.all(gammas[jnp.asarray(sites, jnp.int32)] > 0)
+    return lazy_fallback(quick, quick, full)
+
+
 _NO_NESS = (
     "no unique NESS: some mode or subspace of H is not damped (the stability matrix "
     "i Hᵀ - (gammas + sc_rates)/2 has an eigenvalue with Re >= 0, or a group of sites "
@@ -101,6 +116,7 @@ def solve_ness(
     name: str = "NESS",
     failure=RESULTS.not_converged,
     hint: str = "",
+    conditioning: bool = False,
 ):
     """The NESS covariance of a :class:`~jaxqep.GaussianNetwork` by ``route``.
 
@@ -108,7 +124,10 @@ def solve_ness(
     implicit (:func:`~jaxqep.gaussian._lyapunov.implicit_solve`). A network without NESS
     raises (``RESULTS.no_ness``); a solution whose normwise backward error exceeds
     :data:`~jaxqep.gaussian._lyapunov.RESIDUAL_TOL` raises with ``failure`` (never
-    returned as a number). Returns ``(C, residual, condition, steps)``.
+    returned as a number). ``conditioning``: the entry points' ill-conditioning check
+    (:func:`jaxqep._solution.ill_conditioned`) is made here too, in the same chain (the
+    caller marks its result ``conditioning_checked``). Returns ``(C, residual, condition,
+    steps)``, all tied to the checks.
     """
     H, gammas, occupations, sc_rates = net.validated()
     A = stability_matrix(H, gammas, sc_rates, hermitian=True)  # validated: exactly Hermitian
@@ -116,23 +135,34 @@ def solve_ness(
     tr = None if transpose_route is None else _with_steps(transpose_route)
     X, (ok, steps) = implicit_solve(_with_steps(route), A, sc_rates, B, tr)
     if sc_rates is not None:
-        ok = ok & _reaches_physical_bath(jax.lax.stop_gradient(H), gammas, sc_rates)
+        ok = ok & _no_isolated_probes(net, H, gammas, sc_rates)
     C = 0.5 * (X + jnp.conj(X.T))
-    C = check(C, ~ok, _NO_NESS, RESULTS.no_ness)
     # C is exactly Hermitian (½(X + X^†) rounds symmetrically): one matmul, not two.
     residual = jax.lax.stop_gradient(
         relative_residual(A, sc_rates, C, B, hermitian=True,
                           real_h=bool(getattr(net, "real_h", False)),
                           kron=getattr(net, "kron_shape", None))
     )
-    C = check(
-        C,
-        ok & ~(residual <= RESIDUAL_TOL),
-        f"{name}: the NESS covariance does not solve its equation to rounding level "
-        f"(normwise backward error above {RESIDUAL_TOL:g}){hint}",
-        failure,
-    )
-    return C, residual, condition_estimate(A, sc_rates, C, B), steps
+    condition = condition_estimate(A, sc_rates, C, B)
+
+    def checks(t):
+        # In this order (the first failing one is reported); one chain on one proxy of C
+        # (each separate check on an L × L array costs a copy of it).
+        t = check(t, ~ok, _NO_NESS, RESULTS.no_ness)
+        t = check(
+            t,
+            ok & ~(residual <= RESIDUAL_TOL),
+            f"{name}: the NESS covariance does not solve its equation to rounding level "
+            f"(normwise backward error above {RESIDUAL_TOL:g}){hint}",
+            failure,
+        )
+        if conditioning:
+            t = check(t, ill_conditioned(condition), ILL_CONDITIONED_MESSAGE,
+                      RESULTS.ill_conditioned)
+        return t
+
+    C, residual, condition = through_proxy((C, residual, condition), checks)
+    return C, residual, condition, steps
 
 
 def ness_covariance(

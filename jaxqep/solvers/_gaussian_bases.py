@@ -122,6 +122,10 @@ class DenseBasis(NamedTuple):
         """``bath @ N``."""
         return _left(bath, N)
 
+    def outputs(self, bath: Array, N: Array) -> tuple[Array, Array]:
+        """``(diag_from(N), rows(bath, N))``."""
+        return self.diag_from(N), self.rows(bath, N)
+
     def to(self, Y: Array) -> Array:
         """``U^† Y U``."""
         return _left(_left(self.Uh, Y), self.U)
@@ -239,6 +243,30 @@ class KroneckerBasis(NamedTuple):
         T = jnp.einsum("scbd,sb->scd", T, uy.astype(T.dtype))
         return T.reshape(s, lx * ly)
 
+    def outputs(self, bath: tuple[Array, Array], N: Array) -> tuple[Array, Array]:
+        """``(diag_from(N), rows(bath, N))``, for real ``U`` from one product with ``Re N``.
+
+        Both begin with a sum over ``a_x`` (``U_x`` for the diagonal, the bath rows
+        ``u_x`` for the rows): stacked, they are one product, and ``Re N`` has one reader.
+        XLA forms an elementwise result afresh for each differently shaped reader, so two
+        products with ``Re N`` cost a pass over ``Pinv``, the source and ``N`` more (one of
+        three passes of a Krylov step's elementwise work).
+        """
+        if not self.real:
+            return self.diag_from(N), self.rows(bath, N)
+        lx, ly = self.shape
+        ux, uy = bath
+        s = ux.shape[0]
+        W = jnp.concatenate([self.Ux, ux])  # [l_x + s, l_x]
+        T1 = W @ jnp.real(N).reshape(lx, lx * ly * ly)  # [(i_x | s), (c_x, a_y, c_y)]
+        # diag: Σ_{c_x} U_x[i_x, c_x] T1[i_x, c_x, :], then Σ over (a_y, c_y) with P_y.
+        Wd = jnp.concatenate([self.Ux, jnp.zeros((s, lx), self.Ux.dtype)])
+        T2 = jnp.einsum("ic,icm->im", Wd, T1.reshape(lx + s, lx, ly * ly))[:lx]
+        dg = (T2 @ self.PyT).reshape(-1)
+        T = T1[lx:] + 1j * (ux @ jnp.imag(N).reshape(lx, lx * ly * ly))
+        T = jnp.einsum("scbd,sb->scd", T.reshape(s, lx, ly, ly), uy.astype(T.dtype))
+        return dg, T.reshape(s, lx * ly)
+
     def _sandwich(self, Y: Array, left_x, left_y, right_x, right_y) -> Array:
         # [(i, j), (k, l)] -> [(a, b), (c, d)]: Σ left_x[i, a] left_y[j, b] Y right_x[k, c]
         # right_y[l, d].
@@ -263,6 +291,28 @@ class KroneckerBasis(NamedTuple):
             self._sandwich_split(Y, self._c(self.Ux), self._c(self.Uy), self.Ux, self.Uy))
 
     def from_(self, N: Array) -> Array:
-        """``U N U^†`` of a layout ``N``."""
-        return self._sandwich_split(self.natural(N), self.Ux.T, self.Uy.T,
-                                    self._c(self.Ux).T, self._c(self.Uy).T)
+        """``U N U^†`` of a layout ``N`` (natural layout).
+
+        Four mode products on the layout ``[a_x, c_x, a_y, c_y]``, each a product whose
+        result is already in the order the next one reads (the inner two batched over
+        the leading axes, the small factor broadcast), and one transposition at the end,
+        fused with the assembly of the complex result: 0.55 ms instead of 0.9 ms at
+        16 × 16 on the 2-core machine (transposing to the natural layout first, as
+        :meth:`to` does, costs a transposition per mode product)."""
+        lx, ly = self.shape
+        Ux, Uy = self.Ux, self.Uy
+        Uxc, Uyc = self._c(Ux), self._c(Uy)
+
+        def sandwich(P):
+            t = _left(Ux, P.reshape(lx, lx * ly * ly))  # [i_x, c_x, a_y, c_y]
+            t = t.reshape(lx * lx * ly, ly) @ Uyc.T  # [i_x, c_x, a_y, k_y]
+            t = jnp.matmul(jnp.broadcast_to(Uxc, (lx, lx, lx)),
+                           t.reshape(lx, lx, ly * ly))  # [i_x, k_x, a_y, k_y]
+            return jnp.matmul(jnp.broadcast_to(Uy, (lx * lx, ly, ly)),
+                              t.reshape(lx * lx, ly, ly))  # [i_x, k_x, i_y, k_y]
+
+        if self.real and jnp.iscomplexobj(N):
+            X = jax.lax.complex(sandwich(jnp.real(N)), sandwich(jnp.imag(N)))
+        else:
+            X = sandwich(N)
+        return X.reshape(lx, lx, ly, ly).transpose(0, 2, 1, 3).reshape(lx * ly, lx * ly)

@@ -23,7 +23,8 @@ def register_gaussian(solver_type: type, routes: Callable) -> None:
     """
 
     def _solve(problem: GaussianNetwork, solver):
-        return solve_ness(problem, **routes(problem, solver))
+        # The ill-conditioning check in solve_ness's chain (one proxy of C for all).
+        return solve_ness(problem, **routes(problem, solver), conditioning=True)
 
     @register("steady_state", GaussianNetwork, solver_type)
     def _ss(problem: GaussianNetwork, solver):
@@ -32,9 +33,11 @@ def register_gaussian(solver_type: type, routes: Callable) -> None:
             covariance=C,
             result=RESULTS.successful,
             stats=make_stats(residual, condition, steps),
+            conditioning_checked=True,
         )
 
     @register("entropy_production", GaussianNetwork, solver_type)
     def _ep(problem: GaussianNetwork, solver):
         C, residual, condition, steps = _solve(problem, solver)
-        return entropy_production_of(problem, C, residual, condition, steps)
+        return entropy_production_of(problem, C, residual, condition, steps,
+                                     conditioning_checked=True)

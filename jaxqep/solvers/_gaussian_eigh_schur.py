@@ -152,7 +152,7 @@ def eigh_schur_solve(
 
     def outputs(N):
         # diag(U N U^†) and the rows U_b N, for Hermitian N.
-        return basis.diag_from(N), basis.rows(bath, N)
+        return basis.outputs(bath, N)
 
     def precondition(z):
         c, Rr, Ri = z

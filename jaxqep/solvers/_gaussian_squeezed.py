@@ -70,8 +70,10 @@ def squeezed_ness(net: SqueezedGaussianNetwork):
         Bm = jnp.where(failed, -jnp.eye(Bm.shape[0], dtype=Bm.dtype), Bm)
     F = jnp.diag(g * m).astype(H.dtype)
     # The S solve runs after C's checks: a network without NESS reports that, not the
-    # Sylvester solver's spectrum message.
-    C, Bm = jax.lax.optimization_barrier((C, Bm))
+    # Sylvester solver's spectrum message. A data dependency on C's checked entry (an
+    # optimisation barrier does not order them on CPU: XLA drops it).
+    tie = 0.0 * jnp.real(C[0, 0])
+    Bm = Bm.at[0, 0].add(jnp.where(jnp.isfinite(tie), tie, 0.0).astype(Bm.dtype))
     S = solve_sylvester(Bm, Bm.T, -F)
     S = 0.5 * (S + S.T)
     res_s = jax.lax.stop_gradient(_sylvester_residual(Bm, S, F))
